@@ -63,7 +63,8 @@ timer_start e2e_total
 log "lab: boot from nothing (LAB=$LAB)"
 lab down >/dev/null 2>&1
 booted=1
-if ! { timed lab_boot bash -c "'$LAB_SH' wipe-disks && '$LAB_SH' up"; }; then
+if ! { { [ -d "$LAB/kernel/root/boot" ] || timed lab_kernel lab kernel; } &&
+  timed lab_initramfs lab build && lab wipe-disks && timed lab_boot lab up; }; then
   booted=0
   lab collect "$ART/lab-up" >/dev/null 2>&1
   show_artifacts "$ART/lab-up"

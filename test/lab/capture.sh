@@ -41,7 +41,7 @@ cap_state() {
   cap "$s" "$n" drbdadm-dstate 'drbdadm dstate r0' "local/peer disk state"
   cap "$s" "$n" drbdadm-show-gi 'drbdadm show-gi r0' "generation identifiers, explained"
   cap "$s" "$n" drbdadm-get-gi 'drbdadm get-gi r0' "generation identifiers, one line"
-  cap "$s" "$n" drbdadm-status 'drbdadm status r0' "drbdadm status (8.4: not supported by the kernel)"
+  cap "$s" "$n" drbdadm-status 'drbdadm status r0' "drbdadm status (works with the 8.4.11 kernel)"
   cap "$s" "$n" drbdsetup-status-json 'drbdsetup status --json' "drbdsetup status --json (DRBD 9 only)"
   cap "$s" "$n" drbdsetup-events2-now 'drbdsetup events2 --now' "drbdsetup events2 --now (DRBD 9 only)"
 }
@@ -173,10 +173,10 @@ FENCE='<rsc_location rsc="ms_drbd" id="drbd-fence-by-handler-r0-ms_drbd"><rule r
 cap pacemaker node1 cibadmin-create-fence "cibadmin -C -o constraints -X '$FENCE'" "fence constraint placed (crm-fence-peer)"
 cap pacemaker node1 cibadmin-create-fence-again "cibadmin -C -o constraints -X '$FENCE'" "same constraint placed again"
 cap pacemaker node1 cibadmin-constraints-fenced 'cibadmin -Q -o constraints' "constraints with the fence constraint"
-cap pacemaker node1 cibadmin-query-fence "cibadmin -Q -o constraints -X '<rsc_location id=\"drbd-fence-by-handler-r0-ms_drbd\"/>'" "query of the fence constraint by id"
+cap pacemaker node1 cibadmin-query-fence "cibadmin -Q --xpath \"//rsc_location[@id='drbd-fence-by-handler-r0-ms_drbd']\"" "query of the fence constraint by id"
 cap pacemaker node1 cibadmin-delete-fence "cibadmin -D -o constraints -X '<rsc_location id=\"drbd-fence-by-handler-r0-ms_drbd\"/>'" "fence constraint removed"
 cap pacemaker node1 cibadmin-delete-fence-again "cibadmin -D -o constraints -X '<rsc_location id=\"drbd-fence-by-handler-r0-ms_drbd\"/>'" "removing it again"
-cap pacemaker node1 cibadmin-query-fence-missing "cibadmin -Q -o constraints -X '<rsc_location id=\"drbd-fence-by-handler-r0-ms_drbd\"/>'" "query of a missing constraint"
+cap pacemaker node1 cibadmin-query-fence-missing "cibadmin -Q --xpath \"//rsc_location[@id='drbd-fence-by-handler-r0-ms_drbd']\"" "query of a missing constraint by id"
 cap pacemaker "$P" proc-drbd 'cat /proc/drbd' "/proc/drbd under Pacemaker, promoted node"
 lab cluster-stop
 
@@ -216,6 +216,25 @@ primary, wrote) -> split-brain (links back, both StandAlone) ->
 victim-reconnecting (node2 \`--discard-my-data connect\`, node1 still
 StandAlone) -> resynced (node1 connected, UpToDate/UpToDate) -> pacemaker
 (corosync + pacemaker on both, the stack started; promoted node: $P).
+
+What these versions do, worth knowing before writing a parser or a client:
+
+- The kernel logs \`Split-Brain detected but unresolved, dropping connection!\`
+  (after the \`initial-split-brain\` and \`split-brain\` helpers), and both
+  nodes end \`cs:StandAlone\` when both were Primary.
+- Refusals come as drbdsetup's exit code through drbdadm, reason on stderr:
+  primary on an Inconsistent or Outdated disk 17 (\`(-2) Need access to
+  UpToDate data\`); secondary while mounted 11 (\`(-12) Device is held open by
+  someone\`); primary while the connected peer is Primary 11 (\`(-1) Multiple
+  primaries not allowed by config\`); connect when connected 10 (\`(102) Local
+  address(port) already in use\`); disconnect on StandAlone 10 (\`unknown
+  connection\`); cstate/status of a resource that is down 10. \`up\` when up
+  exits 1; \`down\` when down exits 0.
+- \`drbdadm status\` and \`drbdsetup events2 --now\` work on 8.4.11;
+  \`drbdsetup status --json\` does not (exit 20, \`unrecognized option '--json'\`).
+- \`crm_attribute -G -q\` of a missing attribute exits 105 with nothing on
+  stdout. \`cibadmin -C\` of an existing id exits 108 (\`File exists\`, a
+  \`<failed>\` document on stdout); \`cibadmin -D\` of a missing element exits 0.
 
 | file | node | state | command | exit | shows |
 | --- | --- | --- | --- | --- | --- |

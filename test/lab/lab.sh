@@ -294,7 +294,7 @@ case $cmd in
   up)
     t0=$SECONDS
     [ -n "$(kver)" ] || kernel
-    [ -f "$BUILD/initrd.gz" ] || build
+    { [ "$GUEST/init" -nt "$BUILD/initrd.gz" ] || [ "$KROOT/boot" -nt "$BUILD/initrd.gz" ]; } && build
     for n in ${*:-$NODES_ALL}; do start_node "$n"; done
     for n in ${*:-$NODES_ALL}; do wait_ready "$n"; done
     echo "up in $((SECONDS - t0))s" ;;
