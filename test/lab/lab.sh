@@ -70,7 +70,10 @@ kernel() {
     pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
   fi
   [ -n "$pkg" ] || die "apt-cache knows no linux-image-amd64 (run apt-get update)"
-  (cd "$d" && rm -f ./*.deb && apt-get download "$pkg" >/dev/null) || die "apt-get download $pkg failed"
+  # As root, apt would hand the download to user _apt, who cannot write here.
+  local sandbox=()
+  [ "$(id -u)" = 0 ] && sandbox=(-o APT::Sandbox::User=root)
+  (cd "$d" && rm -f ./*.deb && apt-get "${sandbox[@]}" download "$pkg" >/dev/null) || die "apt-get download $pkg failed"
   deb=$(ls "$d"/*.deb | head -1)
   rm -rf "$KROOT" && dpkg-deb -x "$deb" "$KROOT" && rm -f "$deb" || die "cannot extract $deb"
   v=$(kver); [ -n "$v" ] || die "$pkg has no /boot/vmlinuz-*"
