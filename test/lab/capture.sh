@@ -234,7 +234,8 @@ What these versions do, worth knowing before writing a parser or a client:
   \`drbdsetup status --json\` does not (exit 20, \`unrecognized option '--json'\`).
 - \`crm_attribute -G -q\` of a missing attribute exits 105 with nothing on
   stdout. \`cibadmin -C\` of an existing id exits 108 (\`File exists\`, a
-  \`<failed>\` document on stdout); \`cibadmin -D\` of a missing element exits 0.
+  \`<failed>\` document on stdout); \`cibadmin -D\` of a missing element exits 0;
+  \`cibadmin -Q --xpath\` of a missing element exits 105 (\`No such device or address\`).
 
 | file | node | state | command | exit | shows |
 | --- | --- | --- | --- | --- | --- |
