@@ -155,3 +155,11 @@ func handlerLock(c *cli.Context, d HandlerDeps, res string) func() {
 // DefaultHostname is os.Hostname, which is uname -n: the name Pacemaker's
 // #uname and crm-fence-peer.sh use.
 func DefaultHostname() (string, error) { return os.Hostname() }
+
+// NewHandlerDeps wires the handlers to the real system; marker records the
+// split brain (the marker package's RecordSplitBrain, adapted).
+func NewHandlerDeps(readDevice func(context.Context, int) (drbdproc.Device, error), marker func(string, splitbrain.HandlerEnv, time.Time) error, log *ocf.Logger) HandlerDeps {
+	r := runner.Exec{}
+	return HandlerDeps{Runner: r, CRM: &crm.Client{Runner: r}, Getenv: os.LookupEnv, ReadDevice: readDevice,
+		Hostname: DefaultHostname, LockDir: splitbrain.LockDir, Log: log, Marker: marker}
+}
