@@ -48,8 +48,60 @@ type ResolveDeps struct {
 	Interval   time.Duration // verify poll interval; 1 s when zero
 }
 
-// ResolveCommand is `drbd-splitbrain resolve RESOURCE`.
+// ResolveCommand is `drbd-splitbrain resolve RESOURCE`. Options may come
+// before or after RESOURCE (`resolve r0 --discard-local --yes`), as
+// operators type them during an incident; urfave/cli stops at the first
+// argument, so the outer command only reorders and hands over to the real
+// one.
 func ResolveCommand(d ResolveDeps) *cli.Command {
+	inner := resolveCommand(d)
+	outer := *inner
+	outer.SkipFlagParsing = true
+	outer.Action = func(c *cli.Context) error {
+		app := &cli.App{Name: c.App.Name, Writer: c.App.Writer, ErrWriter: c.App.ErrWriter,
+			Commands: []*cli.Command{inner}, ExitErrHandler: func(*cli.Context, error) {}}
+		argv := append([]string{c.App.Name, inner.Name}, Interspersed(c.Args().Slice(), inner.Flags)...)
+		return app.RunContext(c.Context, argv)
+	}
+	return &outer
+}
+
+// Interspersed moves the options in args before the positional arguments,
+// keeping each option's value with it, so that flags may follow them. An
+// argument "--" ends the options.
+func Interspersed(args []string, flags []cli.Flag) []string {
+	takesValue := map[string]bool{}
+	for _, f := range flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var opts, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			opts = append(opts, a)
+			name := strings.TrimLeft(a, "-")
+			if takesValue[name] && !strings.Contains(name, "=") && i+1 < len(args) {
+				opts = append(opts, args[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	if len(pos) > 0 {
+		opts = append(opts, "--")
+	}
+	return append(opts, pos...)
+}
+
+func resolveCommand(d ResolveDeps) *cli.Command {
 	return &cli.Command{
 		Name:      "resolve",
 		Usage:     "recover from a DRBD split brain: plan, commit, verify",

@@ -244,3 +244,34 @@ func TestProcDevice(t *testing.T) {
 	_, err = ProcDevice(path, func(io.Reader) ([]drbdproc.Device, error) { return nil, errors.New("bad line") })(context.Background(), 0)
 	assert.ErrorContains(t, err, "bad line")
 }
+
+func TestInterspersed(t *testing.T) {
+	flags := resolveCommand(ResolveDeps{}).Flags
+	assert.Equal(t, []string{"--discard-local", "--yes", "--backup-dir", "/var/tmp/sb", "--", "r0"},
+		Interspersed([]string{"r0", "--discard-local", "--yes", "--backup-dir", "/var/tmp/sb"}, flags))
+	assert.Equal(t, []string{"--timeout=1m", "-y", "--", "r0", "-x"},
+		Interspersed([]string{"--timeout=1m", "r0", "-y", "--", "-x"}, flags))
+	assert.Equal(t, []string{"--peer"}, Interspersed([]string{"--peer"}, flags))
+}
+
+// The form the lab proof uses: options after the resource.
+func TestResolveOptionsAfterResource(t *testing.T) {
+	e := newEnv(t, sbNode2).noCluster()
+	code, out := e.run(t, "r0", "--discard-local", "--dry-run")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "role: victim (--discard-local)")
+	assert.Contains(t, out, "dry run: nothing changed")
+
+	code, out = newEnv(t, sbNode2).run(t, "r0", "r1", "--dry-run")
+	assert.Equal(t, ExitError, code, out)
+	assert.Contains(t, out, "usage: drbd-splitbrain resolve")
+}
+
+func TestResolveHelp(t *testing.T) {
+	e := newEnv(t)
+	code, out := e.run(t, "--help")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "--discard-local")
+	assert.Contains(t, out, "3 committed but not verified")
+	assert.Empty(t, e.fake.Calls())
+}
