@@ -63,6 +63,10 @@ type xmlResources struct {
 type xmlClone struct {
 	ID        string         `xml:"id,attr"`
 	Primitive []xmlPrimitive `xml:"primitive"`
+	// A promotable clone may wrap a group holding the DRBD primitive.
+	Group []struct {
+		Primitive []xmlPrimitive `xml:"primitive"`
+	} `xml:"group"`
 }
 
 type xmlPrimitive struct {
@@ -91,7 +95,11 @@ func ParseResources(doc []byte, res string) (*Promotable, error) {
 		return nil, fmt.Errorf("parse CIB resources: %w", err)
 	}
 	for _, cl := range append(r.Clones, r.Masters...) {
-		for _, p := range cl.Primitive {
+		prims := cl.Primitive
+		for _, g := range cl.Group {
+			prims = append(prims, g.Primitive...)
+		}
+		for _, p := range prims {
 			agent := p.Class + ":" + p.Provider + ":" + p.Type
 			if !drbdAgents[agent] {
 				continue

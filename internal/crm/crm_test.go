@@ -103,3 +103,11 @@ func TestCreateQueryDelete(t *testing.T) {
 
 	require.NoError(t, c.Delete(ctx, id))
 }
+
+func TestParseResourcesGroupInClone(t *testing.T) {
+	doc := `<resources><clone id="ms_g"><group id="g"><primitive id="p" class="ocf" provider="mfs" type="drbd"><instance_attributes id="i"><nvpair id="n" name="drbd_resource" value="r0"/></instance_attributes></primitive></group></clone>
+<clone id="plain"><primitive id="q" class="ocf" provider="heartbeat" type="Dummy"><instance_attributes id="j"><nvpair id="m" name="drbd_resource" value="r0"/></instance_attributes></primitive></clone></resources>`
+	p, err := ParseResources([]byte(doc), "r0")
+	require.NoError(t, err)
+	assert.Equal(t, &Promotable{ID: "ms_g", Primitive: "p", Agent: "ocf:mfs:drbd"}, p)
+}
