@@ -154,3 +154,19 @@ func (c *Client) GIText(ctx context.Context, res string) (string, error) {
 	out, err := c.check(ctx, nil, "get-gi", res)
 	return out.Stdout, err
 }
+
+// LowerDevice returns the backing ("lower-level") disk of the resource's
+// (first) volume, from drbd.conf (`drbdadm sh-ll-dev`). With internal
+// meta-data it holds the data followed by DRBD's meta-data, and unlike the
+// DRBD device it can be read on a Secondary.
+func (c *Client) LowerDevice(ctx context.Context, res string) (string, error) {
+	out, err := c.check(ctx, nil, "sh-ll-dev", res)
+	if err != nil {
+		return "", err
+	}
+	first := strings.Fields(out.Stdout)
+	if len(first) == 0 {
+		return "", fmt.Errorf("drbdadm sh-ll-dev %s: no device printed", res)
+	}
+	return first[0], nil
+}

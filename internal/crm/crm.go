@@ -1,0 +1,272 @@
+// Package crm is a small Pacemaker client for drbd-splitbrain: it finds the
+// promotable clone that manages a DRBD resource, where its promoted instance
+// runs, and places or removes the fencing location constraint that
+// crm-fence-peer.sh (drbd-utils) would, with the same id, so the two tools
+// can replace each other on a running cluster.
+package crm
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+)
+
+// Pacemaker tools' exit codes (crm_exit_t) this client interprets.
+const (
+	exitNoSuchObject = 105 // CRM_EX_NOSUCH: cibadmin -Q --xpath matched nothing
+	exitDisconnect   = 102 // CRM_EX_DISCONNECT: no cluster to talk to
+	exitExists       = 108 // CRM_EX_EXISTS: cibadmin -C of an id that exists
+)
+
+// ErrNoCluster is returned when no Pacemaker cluster answers (the tools are
+// missing, or they cannot connect to the CIB).
+var ErrNoCluster = errors.New("no Pacemaker cluster")
+
+// ErrExists is returned by Create when an element with the id exists.
+var ErrExists = errors.New("constraint already exists")
+
+// Client runs crm_resource and cibadmin.
+type Client struct {
+	Runner runner.Runner
+}
+
+func (c *Client) run(ctx context.Context, name string, args ...string) (runner.Result, error) {
+	res, err := c.Runner.Run(ctx, name, args...)
+	if err != nil {
+		if errors.Is(err, runner.ErrNotFound) {
+			return res, fmt.Errorf("%s: %w: %w", name, ErrNoCluster, err)
+		}
+		return res, err
+	}
+	if res.ExitCode == exitDisconnect {
+		return res, fmt.Errorf("%w: %w", ErrNoCluster, &runner.CommandError{Argv: append([]string{name}, args...), Result: res})
+	}
+	return res, nil
+}
+
+// Promotable is a promotable clone managing a DRBD resource.
+type Promotable struct {
+	ID        string // the clone's (or legacy master's) id: ms_drbd
+	Primitive string // the DRBD primitive inside: p_drbd_r0
+	Agent     string // ocf:linbit:drbd or ocf:mfs:drbd
+}
+
+type xmlResources struct {
+	Clones  []xmlClone `xml:"clone"`
+	Masters []xmlClone `xml:"master"`
+}
+
+type xmlClone struct {
+	ID        string         `xml:"id,attr"`
+	Primitive []xmlPrimitive `xml:"primitive"`
+	// A promotable clone may wrap a group holding the DRBD primitive.
+	Group []struct {
+		Primitive []xmlPrimitive `xml:"primitive"`
+	} `xml:"group"`
+}
+
+type xmlPrimitive struct {
+	ID       string      `xml:"id,attr"`
+	Class    string      `xml:"class,attr"`
+	Provider string      `xml:"provider,attr"`
+	Type     string      `xml:"type,attr"`
+	Attrs    []xmlNVPair `xml:"instance_attributes>nvpair"`
+}
+
+type xmlNVPair struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+// drbdAgents are the resource agents whose drbd_resource parameter names a
+// DRBD resource: LINBIT's and ours (a drop-in replacement).
+var drbdAgents = map[string]bool{"ocf:linbit:drbd": true, "ocf:mfs:drbd": true}
+
+// ParseResources finds, in a `cibadmin -Q -o resources` document, the
+// promotable clone (<clone>, or <master> in older schemas) whose DRBD
+// primitive has drbd_resource=res. It returns nil when there is none.
+func ParseResources(doc []byte, res string) (*Promotable, error) {
+	var r xmlResources
+	if err := xml.Unmarshal(doc, &r); err != nil {
+		return nil, fmt.Errorf("parse CIB resources: %w", err)
+	}
+	for _, cl := range append(r.Clones, r.Masters...) {
+		prims := cl.Primitive
+		for _, g := range cl.Group {
+			prims = append(prims, g.Primitive...)
+		}
+		for _, p := range prims {
+			agent := p.Class + ":" + p.Provider + ":" + p.Type
+			if !drbdAgents[agent] {
+				continue
+			}
+			for _, nv := range p.Attrs {
+				if nv.Name == "drbd_resource" && nv.Value == res {
+					return &Promotable{ID: cl.ID, Primitive: p.ID, Agent: agent}, nil
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
+// FindPromotable returns the promotable clone managing DRBD resource res,
+// nil when the cluster has none, or an error wrapping ErrNoCluster.
+func (c *Client) FindPromotable(ctx context.Context, res string) (*Promotable, error) {
+	out, err := c.run(ctx, "cibadmin", "-Q", "-o", "resources")
+	if err != nil {
+		return nil, fmt.Errorf("cibadmin -Q -o resources: %w", err)
+	}
+	if out.ExitCode != 0 {
+		return nil, &runner.CommandError{Argv: []string{"cibadmin", "-Q", "-o", "resources"}, Result: out}
+	}
+	return ParseResources([]byte(out.Stdout), res)
+}
+
+// ParseLocate returns the node running the promoted instance from
+// `crm_resource --locate` output ("resource ms_drbd is running on: node2
+// Promoted"; "Master" before Pacemaker 2.1), "" when none.
+func ParseLocate(out string) string {
+	for _, line := range strings.Split(out, "\n") {
+		_, rest, ok := strings.Cut(line, " is running on: ")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) >= 2 && (f[1] == "Promoted" || f[1] == "Master") {
+			return f[0]
+		}
+	}
+	return ""
+}
+
+// PromotedNode returns where Pacemaker runs the promoted instance of the
+// clone id, "" when nowhere.
+func (c *Client) PromotedNode(ctx context.Context, id string) (string, error) {
+	out, err := c.run(ctx, "crm_resource", "--locate", "-r", id)
+	if err != nil {
+		return "", fmt.Errorf("crm_resource --locate -r %s: %w", id, err)
+	}
+	if out.ExitCode != 0 {
+		return "", &runner.CommandError{Argv: []string{"crm_resource", "--locate", "-r", id}, Result: out}
+	}
+	return ParseLocate(out.Stdout + "\n" + out.Stderr), nil
+}
+
+// FenceID is the id crm-fence-peer.sh gives its constraint, kept identical
+// so that either tool can remove the other's.
+func FenceID(res, msID string) string { return "drbd-fence-by-handler-" + res + "-" + msID }
+
+// FenceConstraint is the rsc_location that forbids the promoted role of
+// msID on every node but keep: role="Promoted" (Pacemaker 2.1 accepts it
+// and the lab captured it), score -INFINITY, #uname ne keep.
+func FenceConstraint(res, msID, keep string) string {
+	id := FenceID(res, msID)
+	pfx := "drbd-fence-by-handler-" + res
+	return fmt.Sprintf(`<rsc_location rsc="%s" id="%s"><rule role="Promoted" score="-INFINITY" id="%s-rule-%s"><expression attribute="#uname" operation="ne" value="%s" id="%s-expr-1-%s"/></rule></rsc_location>`,
+		xmlEscape(msID), xmlEscape(id), xmlEscape(pfx), xmlEscape(msID), xmlEscape(keep), xmlEscape(pfx), xmlEscape(msID))
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return strings.ReplaceAll(b.String(), `"`, "&#34;")
+}
+
+// Constraint is the part of a fencing constraint that tells whose it is.
+type Constraint struct {
+	ID    string
+	Rsc   string
+	Role  string // Promoted or Master
+	Score string
+	Op    string // ne
+	Attr  string // #uname
+	Node  string // the node allowed to be promoted: the one that placed it
+}
+
+type xmlLocation struct {
+	ID   string `xml:"id,attr"`
+	Rsc  string `xml:"rsc,attr"`
+	Rule []struct {
+		Role  string `xml:"role,attr"`
+		Score string `xml:"score,attr"`
+		Expr  []struct {
+			Attribute string `xml:"attribute,attr"`
+			Operation string `xml:"operation,attr"`
+			Value     string `xml:"value,attr"`
+		} `xml:"expression"`
+	} `xml:"rule"`
+}
+
+// ParseConstraint reads one rsc_location as cibadmin prints it.
+func ParseConstraint(doc []byte) (*Constraint, error) {
+	var l xmlLocation
+	if err := xml.Unmarshal(doc, &l); err != nil {
+		return nil, fmt.Errorf("parse rsc_location: %w", err)
+	}
+	c := &Constraint{ID: l.ID, Rsc: l.Rsc}
+	if len(l.Rule) == 1 && len(l.Rule[0].Expr) == 1 {
+		r := l.Rule[0]
+		c.Role, c.Score = r.Role, r.Score
+		c.Attr, c.Op, c.Node = r.Expr[0].Attribute, r.Expr[0].Operation, r.Expr[0].Value
+	}
+	return c, nil
+}
+
+// FencesAllBut reports whether c is a fencing constraint that keeps the
+// promoted role on node only, the shape crm-fence-peer.sh and this package
+// place.
+func (c *Constraint) FencesAllBut(node string) bool {
+	return (c.Role == "Promoted" || c.Role == "Master") && c.Score == "-INFINITY" &&
+		c.Attr == "#uname" && c.Op == "ne" && c.Node == node
+}
+
+// Query returns the rsc_location with id, nil when there is none.
+func (c *Client) Query(ctx context.Context, id string) (*Constraint, error) {
+	argv := []string{"-Q", "--xpath", "//rsc_location[@id='" + id + "']"}
+	out, err := c.run(ctx, "cibadmin", argv...)
+	if err != nil {
+		return nil, fmt.Errorf("cibadmin query %s: %w", id, err)
+	}
+	switch out.ExitCode {
+	case 0:
+		return ParseConstraint([]byte(out.Stdout))
+	case exitNoSuchObject:
+		return nil, nil
+	}
+	return nil, &runner.CommandError{Argv: append([]string{"cibadmin"}, argv...), Result: out}
+}
+
+// Create adds a constraint; ErrExists when its id is taken.
+func (c *Client) Create(ctx context.Context, constraintXML string) error {
+	argv := []string{"-C", "-o", "constraints", "-X", constraintXML}
+	out, err := c.run(ctx, "cibadmin", argv...)
+	if err != nil {
+		return fmt.Errorf("cibadmin create: %w", err)
+	}
+	switch out.ExitCode {
+	case 0:
+		return nil
+	case exitExists:
+		return ErrExists
+	}
+	return &runner.CommandError{Argv: append([]string{"cibadmin"}, argv...), Result: out}
+}
+
+// Delete removes the rsc_location with id; a missing one is fine
+// (cibadmin -D exits 0).
+func (c *Client) Delete(ctx context.Context, id string) error {
+	argv := []string{"-D", "-o", "constraints", "-X", `<rsc_location id="` + xmlEscape(id) + `"/>`}
+	out, err := c.run(ctx, "cibadmin", argv...)
+	if err != nil {
+		return fmt.Errorf("cibadmin delete %s: %w", id, err)
+	}
+	if out.ExitCode != 0 {
+		return &runner.CommandError{Argv: append([]string{"cibadmin"}, argv...), Result: out}
+	}
+	return nil
+}

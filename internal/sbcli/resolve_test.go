@@ -1,0 +1,277 @@
+package sbcli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/crm"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
+	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
+	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+)
+
+func testdata(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	return string(b)
+}
+
+// The lab's node2 through the recovery (testdata/*.node2.proc-drbd.txt):
+// split-brain, victim-reconnecting, resynced.
+var (
+	sbNode2 = drbdproc.Device{Minor: 0, CState: "StandAlone", Role: "Primary", PeerRole: "Unknown", Disk: "UpToDate", PeerDisk: "DUnknown",
+		Protocol: "", Flags: "r-----", Counters: drbdproc.Counters{OOS: 36}}
+	reconnectingNode2 = drbdproc.Device{Minor: 0, CState: "WFConnection", Role: "Secondary", PeerRole: "Unknown", Disk: "UpToDate", PeerDisk: "DUnknown",
+		Protocol: "C", Counters: drbdproc.Counters{OOS: 36}}
+	resyncedNode2 = drbdproc.Device{Minor: 0, CState: "Connected", Role: "Secondary", PeerRole: "Primary", Disk: "UpToDate", PeerDisk: "UpToDate", Protocol: "C"}
+)
+
+type env struct {
+	fake   *runner.Fake
+	states []drbdproc.Device
+	root   string
+	lock   string
+	out    bytes.Buffer
+	log    bytes.Buffer
+}
+
+func newEnv(t *testing.T, states ...drbdproc.Device) *env {
+	e := &env{fake: &runner.Fake{}, states: states, root: t.TempDir(), lock: t.TempDir()}
+	require.NoError(t, os.MkdirAll(filepath.Join(e.root, "proc"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(e.root, "proc/mounts"), []byte("proc /proc proc rw 0 0\n"), 0o644))
+	e.fake.On("drbdadm sh-minor r0", runner.OK(testdata(t, "connected.node1.drbdadm-sh-minor.txt")))
+	return e
+}
+
+func (e *env) noCluster() *env {
+	e.fake.On("cibadmin -Q -o resources", runner.Exit(102, "Could not connect to the CIB: Transport endpoint is not connected\n"))
+	return e
+}
+
+func (e *env) run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	i := 0
+	deps := ResolveDeps{
+		Runner: e.fake, Drbd: &drbd.Client{Runner: e.fake}, CRM: &crm.Client{Runner: e.fake},
+		ReadDevice: func(_ context.Context, minor int) (drbdproc.Device, error) {
+			if minor != 0 || len(e.states) == 0 {
+				return drbdproc.Device{}, errors.New("no such minor")
+			}
+			d := e.states[i]
+			if i < len(e.states)-1 {
+				i++
+			}
+			return d, nil
+		},
+		Hostname: func() (string, error) { return "node2", nil },
+		Root:     e.root, LockDir: e.lock,
+		Log:      ocf.NewTestLogger("drbd-splitbrain", &e.log),
+		Now:      func() time.Time { return time.Date(2026, 11, 24, 21, 45, 0, 0, time.UTC) },
+		Interval: time.Millisecond,
+	}
+	app := &cli.App{Name: "drbd-splitbrain", Writer: &e.out, ErrWriter: &e.out, Commands: []*cli.Command{ResolveCommand(deps)},
+		ExitErrHandler: func(*cli.Context, error) {}}
+	err := app.Run(append([]string{"drbd-splitbrain", "resolve"}, args...))
+	code := 0
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		code = ec.ExitCode()
+		e.out.WriteString(err.Error() + "\n")
+	} else if err != nil {
+		code = -1
+		e.out.WriteString(err.Error() + "\n")
+	}
+	return code, e.out.String()
+}
+
+func TestResolveVictimWithBackup(t *testing.T) {
+	e := newEnv(t, sbNode2, reconnectingNode2, resyncedNode2).noCluster()
+	disk := filepath.Join(e.root, "dev/vdb")
+	require.NoError(t, os.MkdirAll(filepath.Dir(disk), 0o755))
+	require.NoError(t, os.WriteFile(disk, append(make([]byte, 3<<20), []byte("victim's write")...), 0o600))
+	e.fake.On("drbdadm sh-ll-dev r0", runner.OK("/dev/vdb\n")).
+		On("drbdadm disconnect r0", runner.Exit(10, testdata(t, "split-brain.node2.drbdadm-disconnect-standalone.stderr.txt"))).
+		On("drbdadm secondary r0", runner.OK("")).
+		On("drbdadm connect --discard-my-data r0", runner.OK(""))
+	backup := filepath.Join(t.TempDir(), "sb")
+
+	code, out := e.run(t, "--discard-local", "--yes", "--backup-dir", backup, "r0")
+	require.Equal(t, 0, code, out)
+	assert.Equal(t, []string{"drbdadm sh-minor r0", "cibadmin -Q -o resources", "drbdadm sh-ll-dev r0",
+		"drbdadm disconnect r0", "drbdadm secondary r0", "drbdadm connect --discard-my-data r0"}, e.fake.Calls())
+	for _, want := range []string{"== plan ==", "cs:StandAlone ro:Primary/Unknown", "role: victim (--discard-local)",
+		"drbdadm disconnect r0   (exit [10] expected on StandAlone)", "WARNING: this node's writes since the split (36 KiB",
+		"then on the peer: drbd-splitbrain resolve --keep-local --yes r0", "== commit ==", "== verify ==",
+		"recovered: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate"} {
+		assert.Contains(t, out, want)
+	}
+	img := filepath.Join(backup, "r0-node2-20261124T214500Z.img")
+	got, err := os.ReadFile(img)
+	require.NoError(t, err)
+	assert.True(t, bytes.HasSuffix(got, []byte("victim's write")))
+	assert.FileExists(t, img+".sha256")
+	assert.FileExists(t, img+".json")
+	// The backup happened before anything was discarded.
+	commit := out[strings.Index(out, "== commit =="):]
+	assert.Less(t, strings.Index(commit, "backup: "), strings.Index(commit, "drbdadm disconnect r0"))
+	assert.Contains(t, e.log.String(), "step 3/3")
+}
+
+func TestResolveRefusals(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		setup func(e *env)
+		want  string
+	}{
+		{name: "ambiguous without a cluster", args: []string{"--yes", "r0"}, setup: func(e *env) { e.noCluster() }, want: "no Pacemaker cluster"},
+		{name: "both choices", args: []string{"--discard-local", "--keep-local", "r0"}, setup: func(*env) {}, want: "contradict"},
+		{name: "no terminal and no --yes", args: []string{"--discard-local", "r0"}, setup: func(e *env) { e.noCluster() }, want: "run with --yes"},
+		{name: "connected", args: []string{"--discard-local", "--yes", "r0"}, setup: func(e *env) {
+			e.states = []drbdproc.Device{resyncedNode2}
+			e.noCluster()
+		}, want: "no split brain to resolve"},
+		{name: "mounted victim", args: []string{"--discard-local", "--yes", "r0"}, setup: func(e *env) {
+			require.NoError(t, os.WriteFile(filepath.Join(e.root, "proc/mounts"), []byte("/dev/drbd0 /data ext4 rw 0 0\n"), 0o644))
+			e.noCluster()
+		}, want: "mounted on /data"},
+		{name: "pacemaker promotes here", args: []string{"--discard-local", "--yes", "r0"}, setup: func(e *env) {
+			e.fake.On("cibadmin -Q -o resources", runner.OK(`<resources><clone id="ms_drbd"><primitive id="p_drbd_r0" class="ocf" provider="linbit" type="drbd"><instance_attributes id="i"><nvpair id="n" name="drbd_resource" value="r0"/></instance_attributes></primitive></clone></resources>`)).
+				On("crm_resource --locate -r ms_drbd", runner.OK("resource ms_drbd is running on: node1\nresource ms_drbd is running on: node2 Promoted\n"))
+		}, want: "promoted instance of ms_drbd on this node (node2)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, sbNode2)
+			tt.setup(e)
+			code, out := e.run(t, tt.args...)
+			assert.Equal(t, ExitRefused, code, out)
+			assert.Contains(t, out, tt.want)
+			assert.Contains(t, out, "refused (nothing changed)")
+			for _, c := range e.fake.Calls() {
+				for _, verb := range []string{"disconnect", "secondary", "connect"} {
+					assert.NotContains(t, c, "drbdadm "+verb, "a refusal must not change anything")
+				}
+			}
+		})
+	}
+}
+
+func TestResolveDryRun(t *testing.T) {
+	e := newEnv(t, sbNode2).noCluster()
+	code, out := e.run(t, "--discard-local", "--dry-run", "r0")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "drbdadm connect --discard-my-data r0")
+	assert.Contains(t, out, "dry run: nothing changed")
+	assert.Equal(t, []string{"drbdadm sh-minor r0", "cibadmin -Q -o resources"}, e.fake.Calls())
+}
+
+func TestResolveSurvivorWaitsOnlyAndTimesOut(t *testing.T) {
+	// node1 after the victim reconnected: still StandAlone Primary. As a
+	// survivor in WFConnection nothing runs: only the wait.
+	wfc := drbdproc.Device{CState: "WFConnection", Role: "Primary", PeerRole: "Unknown", Disk: "UpToDate", PeerDisk: "DUnknown", Counters: drbdproc.Counters{OOS: 36}}
+	e := newEnv(t, wfc).noCluster()
+	code, out := e.run(t, "--keep-local", "--yes", "--timeout", "30ms", "r0")
+	assert.Equal(t, ExitNotVerified, code, out)
+	assert.Contains(t, out, "nothing to run")
+	assert.Contains(t, out, "on the peer, run: drbd-splitbrain resolve --discard-local --yes r0")
+	assert.Contains(t, out, "not verified within 30ms")
+	assert.Equal(t, []string{"drbdadm sh-minor r0", "cibadmin -Q -o resources"}, e.fake.Calls())
+}
+
+func TestResolveRunsPeerOverSSH(t *testing.T) {
+	sbNode1 := sbNode2
+	e := newEnv(t, sbNode1, resyncedNode2).noCluster()
+	ssh := "ssh -o BatchMode=yes node1 drbd-splitbrain resolve --discard-local --yes --timeout 1m0s r0"
+	e.fake.On("drbdadm connect r0", runner.OK("")).On(ssh, runner.OK("recovered: cs:Connected\n"))
+	code, out := e.run(t, "--keep-local", "--yes", "--peer", "node1", "--timeout", "1m", "r0")
+	require.Equal(t, 0, code, out)
+	assert.Equal(t, []string{"drbdadm sh-minor r0", "cibadmin -Q -o resources", "drbdadm connect r0", ssh}, e.fake.Calls())
+	assert.Contains(t, out, "node1: recovered: cs:Connected")
+}
+
+func TestResolveCommitFailureIsError(t *testing.T) {
+	e := newEnv(t, sbNode2).noCluster()
+	e.fake.On("drbdadm disconnect r0", runner.Exit(10, "unknown connection\n")).
+		On("drbdadm secondary r0", runner.Exit(11, "0: State change failed: (-12) Device is held open by someone\n"))
+	code, out := e.run(t, "--discard-local", "--yes", "r0")
+	assert.Equal(t, ExitError, code, out)
+	assert.Contains(t, out, "held open by someone")
+	assert.NotContains(t, strings.Join(e.fake.Calls(), "\n"), "discard-my-data")
+}
+
+func TestResolveLocked(t *testing.T) {
+	e := newEnv(t, sbNode2).noCluster()
+	other := newEnvLockHolder(t, e.lock)
+	defer other()
+	code, out := e.run(t, "--discard-local", "--yes", "r0")
+	assert.Equal(t, ExitRefused, code, out)
+	assert.Contains(t, out, "another drbd-splitbrain resolve is running")
+	assert.Empty(t, e.fake.Calls())
+}
+
+func TestProcDevice(t *testing.T) {
+	path := filepath.Join("testdata", "split-brain.node2.proc-drbd.txt")
+	var seen string
+	read := ProcDevice(path, func(r io.Reader) ([]drbdproc.Device, error) {
+		b, _ := io.ReadAll(r)
+		seen = string(b)
+		return []drbdproc.Device{sbNode2}, nil
+	})
+	d, err := read(context.Background(), 0)
+	require.NoError(t, err)
+	assert.Equal(t, sbNode2, d)
+	assert.Contains(t, seen, " 0: cs:StandAlone ro:Primary/Unknown")
+	d, err = read(context.Background(), 3)
+	require.NoError(t, err)
+	assert.Equal(t, "Unconfigured", d.CState)
+
+	_, err = ProcDevice(filepath.Join(t.TempDir(), "none"), nil)(context.Background(), 0)
+	assert.Error(t, err)
+	_, err = ProcDevice(path, func(io.Reader) ([]drbdproc.Device, error) { return nil, errors.New("bad line") })(context.Background(), 0)
+	assert.ErrorContains(t, err, "bad line")
+}
+
+func TestInterspersed(t *testing.T) {
+	flags := resolveCommand(ResolveDeps{}).Flags
+	assert.Equal(t, []string{"--discard-local", "--yes", "--backup-dir", "/var/tmp/sb", "--", "r0"},
+		Interspersed([]string{"r0", "--discard-local", "--yes", "--backup-dir", "/var/tmp/sb"}, flags))
+	assert.Equal(t, []string{"--timeout=1m", "-y", "--", "r0", "-x"},
+		Interspersed([]string{"--timeout=1m", "r0", "-y", "--", "-x"}, flags))
+	assert.Equal(t, []string{"--peer"}, Interspersed([]string{"--peer"}, flags))
+}
+
+// The form the lab proof uses: options after the resource.
+func TestResolveOptionsAfterResource(t *testing.T) {
+	e := newEnv(t, sbNode2).noCluster()
+	code, out := e.run(t, "r0", "--discard-local", "--dry-run")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "role: victim (--discard-local)")
+	assert.Contains(t, out, "dry run: nothing changed")
+
+	code, out = newEnv(t, sbNode2).run(t, "r0", "r1", "--dry-run")
+	assert.Equal(t, ExitError, code, out)
+	assert.Contains(t, out, "usage: drbd-splitbrain resolve")
+}
+
+func TestResolveHelp(t *testing.T) {
+	e := newEnv(t)
+	code, out := e.run(t, "--help")
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "--discard-local")
+	assert.Contains(t, out, "3 committed but not verified")
+	assert.Empty(t, e.fake.Calls())
+}

@@ -1,0 +1,265 @@
+// Package splitbrain decides and carries out the recovery of a DRBD split
+// brain, in three phases: a pure planner (Decide) turns observed facts into
+// either a Refusal or a Plan, Commit runs the plan's drbdadm commands, and
+// Verify waits until the resource is Connected and UpToDate/UpToDate.
+//
+// Keeping the decision pure means every rule below is a table test, and an
+// operator sees exactly what will run before anything changes.
+package splitbrain
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
+)
+
+// Choice is what the operator asked for.
+type Choice int
+
+// The operator's choices: decide automatically, or name this node's role.
+const (
+	Auto Choice = iota
+	DiscardLocal
+	KeepLocal
+)
+
+// Role is this node's part in the recovery.
+type Role string
+
+// Roles in a recovery.
+const (
+	Victim   Role = "victim"   // its changes since the split are discarded
+	Survivor Role = "survivor" // its data is kept and resynced to the victim
+)
+
+// Usage tells whether anything holds the DRBD device. Any entry means a
+// `drbdadm secondary` would fail ("Device is held open by someone") and,
+// worse, that a service is reading data about to be replaced.
+type Usage struct {
+	Mounts  []string // mount points of the device, from /proc/mounts
+	Holders []string // kernel holders (device-mapper, md), from /sys/block/drbdN/holders
+	PIDs    []int    // processes with the device open, from /proc/PID/fd
+}
+
+// InUse reports whether anything holds the device.
+func (u Usage) InUse() bool { return len(u.Mounts)+len(u.Holders)+len(u.PIDs) > 0 }
+
+func (u Usage) String() string {
+	var parts []string
+	if len(u.Mounts) > 0 {
+		parts = append(parts, "mounted on "+strings.Join(u.Mounts, ", "))
+	}
+	if len(u.Holders) > 0 {
+		parts = append(parts, "held by "+strings.Join(u.Holders, ", "))
+	}
+	if len(u.PIDs) > 0 {
+		parts = append(parts, fmt.Sprintf("open by pid %v", u.PIDs))
+	}
+	if len(parts) == 0 {
+		return "not in use"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Cluster is Pacemaker's view of the resource.
+type Cluster struct {
+	Present  bool   // a Pacemaker cluster answered
+	Resource string // the promotable clone managing this DRBD resource, "" when none
+	Promoted string // node running the promoted instance, "" when none
+}
+
+// Facts is everything the planner looks at.
+type Facts struct {
+	Resource string
+	Node     string // this node's name, as Pacemaker knows it (uname -n)
+	Device   drbdproc.Device
+	GI       *drbdproc.GI // nil when get-gi failed
+	Usage    Usage
+	Cluster  Cluster
+}
+
+// Options are the operator's flags that change a decision.
+type Options struct {
+	Choice Choice
+	Force  bool
+}
+
+// Command is one drbdadm invocation of a plan.
+type Command struct {
+	Verb string // disconnect, secondary, connect, connect-discard
+	Argv []string
+	// OKCodes are non-zero exit codes that are expected; disconnect on a
+	// StandAlone device exits 10.
+	OKCodes []int
+}
+
+func (c Command) String() string { return strings.Join(c.Argv, " ") }
+
+// Plan is a decided recovery for this node.
+type Plan struct {
+	Facts    Facts
+	Role     Role
+	Reason   string    // why this role
+	Commands []Command // empty for a survivor already in WFConnection: only the wait
+	Warnings []string  // what will be lost or what may go wrong
+	// PeerArgs is the drbd-splitbrain invocation the peer must run.
+	PeerArgs []string
+}
+
+// Refusal is a decision not to act. Nothing has been changed.
+type Refusal struct {
+	Facts  Facts
+	Reason string
+}
+
+func (r *Refusal) Error() string { return "refused: " + r.Reason }
+
+// Connection states in which a split brain can be resolved: the resource
+// is up, not connected, and not in the middle of trying to connect.
+var resolvable = map[string]bool{"StandAlone": true, "WFConnection": true}
+
+// Decide chooses this node's role and the commands of the recovery, or
+// refuses. Outcomes:
+//   - *Refusal when the resource is not up, connected, syncing or in a
+//     transient state; when the role is ambiguous; when the victim's device
+//     is in use or runs the promoted instance (unless Force); when a
+//     survivor's disk is not UpToDate or Pacemaker promotes the peer (unless
+//     Force).
+//   - *Plan otherwise, with warnings saying what will be lost.
+func Decide(f Facts, o Options) (*Plan, *Refusal) {
+	refuse := func(format string, a ...any) (*Plan, *Refusal) {
+		return nil, &Refusal{Facts: f, Reason: fmt.Sprintf(format, a...)}
+	}
+	d := f.Device
+	cs := d.CState
+	switch {
+	case cs == "" || cs == "Unconfigured":
+		return refuse("resource %s is not up on this node", f.Resource)
+	case cs == "Connected" && d.Disk == "UpToDate" && d.PeerDisk == "UpToDate":
+		return refuse("resource %s is Connected and UpToDate/UpToDate: there is no split brain to resolve", f.Resource)
+	case cs == "Connected":
+		return refuse("resource %s is Connected (%s/%s): no split brain; wait for it to settle", f.Resource, d.Disk, d.PeerDisk)
+	case strings.HasPrefix(cs, "Sync") || strings.HasPrefix(cs, "PausedSync") ||
+		strings.HasPrefix(cs, "Verify") || strings.HasPrefix(cs, "WFBitMap") || cs == "WFSyncUUID" || cs == "StartingSyncS" || cs == "StartingSyncT":
+		return refuse("resource %s is resynchronising (%s): a recovery is already under way", f.Resource, cs)
+	case !resolvable[cs]:
+		return refuse("resource %s is in the transient state %s; retry when it is StandAlone or WFConnection", f.Resource, cs)
+	}
+
+	role, why, r := chooseRole(f, o)
+	if r != nil {
+		return nil, r
+	}
+	p := &Plan{Facts: f, Role: role, Reason: why}
+	res := f.Resource
+	if role == Victim {
+		if d.Disk == "Diskless" {
+			return refuse("this node is Diskless: nothing to discard; attach the disk first")
+		}
+		promotedHere := f.Cluster.Promoted != "" && f.Cluster.Promoted == f.Node
+		if f.Usage.InUse() && !o.Force {
+			return refuse("the device of %s is %s: stop the service and unmount before discarding (or --force)", res, f.Usage)
+		}
+		if promotedHere && !o.Force {
+			return refuse("Pacemaker runs the promoted instance of %s on this node (%s): this looks like the survivor; use --keep-local, or --force to discard anyway", f.Cluster.Resource, f.Node)
+		}
+		p.Warnings = append(p.Warnings, lossWarning(d))
+		if f.Usage.InUse() {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("the device is %s: drbdadm secondary fails until it is released, and its users lose what they wrote", f.Usage))
+		}
+		if promotedHere {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("Pacemaker promoted %s here: it will see the demotion as a failure; the data it served since the split is discarded", f.Cluster.Resource))
+		}
+		p.Commands = append(p.Commands, Command{Verb: "disconnect", Argv: []string{"drbdadm", "disconnect", res}, OKCodes: []int{10}})
+		if d.Role == "Primary" {
+			p.Commands = append(p.Commands, Command{Verb: "secondary", Argv: []string{"drbdadm", "secondary", res}})
+		}
+		p.Commands = append(p.Commands, Command{Verb: "connect-discard", Argv: []string{"drbdadm", "connect", "--discard-my-data", res}})
+		p.PeerArgs = []string{"drbd-splitbrain", "resolve", "--keep-local", "--yes", res}
+		return p, nil
+	}
+
+	if d.Disk != "UpToDate" && !o.Force {
+		return refuse("this node's disk is %s, not UpToDate: keeping it would resync stale data to the peer (--force to keep it anyway)", d.Disk)
+	}
+	if f.Cluster.Promoted != "" && f.Cluster.Promoted != f.Node && !o.Force {
+		return refuse("Pacemaker runs the promoted instance of %s on %s, not here: that node looks like the survivor (--force to keep this node's data anyway)", f.Cluster.Resource, f.Cluster.Promoted)
+	}
+	if d.Disk != "UpToDate" {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("this node's disk is %s: the peer will be overwritten with it", d.Disk))
+	}
+	if f.Cluster.Promoted != "" && f.Cluster.Promoted != f.Node {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("Pacemaker promotes %s on %s: its writes since the split will be discarded when it becomes the victim", f.Cluster.Resource, f.Cluster.Promoted))
+	}
+	if cs == "StandAlone" {
+		p.Commands = append(p.Commands, Command{Verb: "connect", Argv: []string{"drbdadm", "connect", res}})
+	}
+	p.Warnings = append(p.Warnings, "the peer's changes since the split will be discarded when it connects as the victim")
+	p.PeerArgs = []string{"drbd-splitbrain", "resolve", "--discard-local", "--yes", res}
+	return p, nil
+}
+
+func chooseRole(f Facts, o Options) (Role, string, *Refusal) {
+	switch o.Choice {
+	case DiscardLocal:
+		return Victim, "--discard-local", nil
+	case KeepLocal:
+		return Survivor, "--keep-local", nil
+	}
+	d := f.Device
+	c := f.Cluster
+	if c.Promoted != "" && c.Promoted == f.Node {
+		if d.Role == "Primary" {
+			return Survivor, fmt.Sprintf("Pacemaker promotes %s on this node (%s) and it is Primary", c.Resource, f.Node), nil
+		}
+		return "", "", &Refusal{Facts: f, Reason: fmt.Sprintf("Pacemaker promotes %s on this node but DRBD is %s here: ambiguous; choose --keep-local or --discard-local", c.Resource, d.Role)}
+	}
+	noChanges := d.Counters.OOS == 0
+	if c.Promoted != "" && (d.Role == "Secondary" || noChanges) {
+		what := "Secondary"
+		if d.Role != "Secondary" {
+			what = "without changes since the split (oos:0)"
+		}
+		return Victim, fmt.Sprintf("this node is %s while Pacemaker promotes %s on %s", what, c.Resource, c.Promoted), nil
+	}
+	var why string
+	switch {
+	case !c.Present:
+		why = "no Pacemaker cluster answered, so nothing tells which node holds the good data"
+	case c.Resource == "":
+		why = "Pacemaker manages no promotable clone for this resource"
+	case c.Promoted == "":
+		why = fmt.Sprintf("Pacemaker promotes %s nowhere", c.Resource)
+	default:
+		why = fmt.Sprintf("this node is %s with %d KiB changed since the split while Pacemaker promotes %s on %s", d.Role, d.Counters.OOS, c.Resource, c.Promoted)
+	}
+	return "", "", &Refusal{Facts: f, Reason: "cannot choose a role: " + why + "; choose --discard-local (this node's changes are lost) or --keep-local"}
+}
+
+func lossWarning(d drbdproc.Device) string {
+	return fmt.Sprintf("this node's writes since the split (%d KiB marked out of sync) will be discarded and replaced by the peer's data", d.Counters.OOS)
+}
+
+// Describe renders the facts for an operator.
+func (f Facts) Describe() string {
+	d := f.Device
+	var b strings.Builder
+	fmt.Fprintf(&b, "resource %s on %s: minor %d cs:%s ro:%s/%s ds:%s/%s oos:%dKiB\n",
+		f.Resource, f.Node, d.Minor, d.CState, d.Role, d.PeerRole, d.Disk, d.PeerDisk, d.Counters.OOS)
+	if f.GI != nil {
+		fmt.Fprintf(&b, "generation identifiers: current %s bitmap %s history %s:%s\n", f.GI.Current, f.GI.Bitmap, f.GI.History1, f.GI.History2)
+	}
+	fmt.Fprintf(&b, "device: %s\n", f.Usage)
+	switch {
+	case !f.Cluster.Present:
+		b.WriteString("pacemaker: no cluster\n")
+	case f.Cluster.Resource == "":
+		b.WriteString("pacemaker: no promotable clone for this resource\n")
+	case f.Cluster.Promoted == "":
+		fmt.Fprintf(&b, "pacemaker: %s promoted nowhere\n", f.Cluster.Resource)
+	default:
+		fmt.Fprintf(&b, "pacemaker: %s promoted on %s\n", f.Cluster.Resource, f.Cluster.Promoted)
+	}
+	return b.String()
+}
