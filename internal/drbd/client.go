@@ -170,3 +170,36 @@ func (c *Client) LowerDevice(ctx context.Context, res string) (string, error) {
 	}
 	return first[0], nil
 }
+
+// Resources lists the resources drbd.conf defines (`drbdadm sh-resources`).
+func (c *Client) Resources(ctx context.Context) ([]string, error) {
+	out, err := c.check(ctx, nil, "sh-resources")
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(out.Stdout), nil
+}
+
+// MinorNames maps every configured minor to its resource name, because
+// /proc/drbd knows only minors. Resources whose minor cannot be read are
+// left out rather than failing the whole map: naming is a convenience.
+func (c *Client) MinorNames(ctx context.Context) (map[int]string, error) {
+	names, err := c.Resources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[int]string{}
+	for _, res := range names {
+		out, err := c.check(ctx, nil, "sh-minor", res)
+		if err != nil {
+			continue
+		}
+		// A multi-volume resource prints one minor per line.
+		for _, f := range strings.Fields(out.Stdout) {
+			if n, err := strconv.Atoi(f); err == nil {
+				m[n] = res
+			}
+		}
+	}
+	return m, nil
+}

@@ -64,3 +64,17 @@ func TestMinor(t *testing.T) {
 	_, err = c.Minor(context.Background(), "x")
 	assert.ErrorContains(t, err, "is not a minor")
 }
+
+func TestMinorNames(t *testing.T) {
+	f := (&runner.Fake{}).On("drbdadm -c /etc/x.conf sh-resources", runner.OK("r0 data\ngone\n")).
+		On("drbdadm -c /etc/x.conf sh-minor r0", runner.OK("0\n")).
+		On("drbdadm -c /etc/x.conf sh-minor data", runner.OK("3\n4\n")).
+		On("drbdadm -c /etc/x.conf sh-minor gone", runner.Exit(10, "no resource"))
+	m, err := (&Client{Runner: f, Config: "/etc/x.conf"}).MinorNames(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, map[int]string{0: "r0", 3: "data", 4: "data"}, m)
+
+	f = (&runner.Fake{}).On("drbdadm sh-resources", runner.Exit(1, "no config"))
+	_, err = (&Client{Runner: f}).MinorNames(context.Background())
+	assert.Error(t, err)
+}

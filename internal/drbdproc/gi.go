@@ -1,0 +1,64 @@
+package drbdproc
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ParseGI reads the generation identifiers from `drbdadm get-gi` output, or
+// from `drbdadm show-gi`, whose explanatory drawing surrounds the same line.
+//
+// Outcomes: the GI of the first line made of four 16-digit hex UUIDs
+// followed by 0/1 flags; an error wrapping ErrFileParse when there is none.
+func ParseGI(text string) (*GI, error) {
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		parts := strings.Split(line, ":")
+		if len(parts) < 4 || !allUUIDs(parts[:4]) {
+			continue
+		}
+		gi := &GI{Current: parts[0], Bitmap: parts[1], History1: parts[2], History2: parts[3]}
+		for _, p := range parts[4:] {
+			n, err := strconv.Atoi(p)
+			if err != nil || (n != 0 && n != 1) {
+				return nil, fmt.Errorf("%w: generation identifier flags in %q", ErrFileParse, clip(line))
+			}
+			gi.Flags = append(gi.Flags, n)
+		}
+		return gi, nil
+	}
+	return nil, fmt.Errorf("%w: no generation identifiers in %q", ErrFileParse, clip(strings.TrimSpace(text)))
+}
+
+func allUUIDs(parts []string) bool {
+	for _, p := range parts {
+		if len(p) != 16 {
+			return false
+		}
+		if _, err := strconv.ParseUint(p, 16, 64); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Flag positions in GI.Flags, in the order get-gi prints them.
+const (
+	GIConsistent = iota
+	GIWasUpToDate
+	GIPrimary
+	GIConnected
+	GIFullSync
+	GIPeerOutdated
+	GICrashedPrimary
+)
+
+// Flag reports whether the flag at position i is set; false when absent.
+func (g *GI) Flag(i int) bool { return i >= 0 && i < len(g.Flags) && g.Flags[i] == 1 }
+
+// Empty reports whether the device has never held data (all-zero current
+// UUID, or the "just created" value 4).
+func (g *GI) Empty() bool {
+	return g.Current == "0000000000000000" || g.Current == "0000000000000004"
+}

@@ -1,0 +1,127 @@
+package drbdproc
+
+import (
+	"context"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseGIShowAndGet(t *testing.T) {
+	show, err := os.ReadFile("testdata/connected.node1.drbdadm-show-gi")
+	require.NoError(t, err)
+	gi, err := ParseGI(string(show))
+	require.NoError(t, err)
+	assert.Equal(t, &GI{Current: "194E1EFA3EFDD2D3", Bitmap: "0000000000000000", History1: "81F741E321FC1D57",
+		History2: "0000000000000004", Flags: []int{1, 1, 1, 1, 0, 0, 0}}, gi)
+	assert.True(t, gi.Flag(GIPrimary))
+	assert.False(t, gi.Flag(GICrashedPrimary))
+	assert.False(t, gi.Flag(42))
+	assert.False(t, gi.Empty())
+
+	get, err := os.ReadFile("testdata/split-brain.node2.drbdadm-get-gi")
+	require.NoError(t, err)
+	gi, err = ParseGI(string(get))
+	require.NoError(t, err)
+	assert.Len(t, gi.Flags, 7)
+	assert.NotEqual(t, "0000000000000000", gi.Bitmap, "a split-brain node keeps a bitmap UUID")
+}
+
+func TestParseGIErrors(t *testing.T) {
+	for _, in := range []string{"", "flags: Primary", "1:2:3:4", "194E1EFA3EFDD2D3:0000000000000000:81F741E321FC1D57:0000000000000004:1:7"} {
+		_, err := ParseGI(in)
+		assert.ErrorIs(t, err, ErrFileParse, "%q", in)
+	}
+	gi, err := ParseGI("0000000000000004:0000000000000000:0000000000000000:0000000000000000:0:0:0:0:0:0:0\n")
+	require.NoError(t, err)
+	assert.True(t, gi.Empty())
+}
+
+func events(t *testing.T, name string) []Device {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name+".drbdsetup-events2-now.txt"))
+	require.NoError(t, err)
+	defer f.Close()
+	devs, err := ParseEvents2(f)
+	require.NoError(t, err)
+	require.Len(t, devs, 1)
+	return devs
+}
+
+func TestParseEvents2(t *testing.T) {
+	tests := []struct{ file, cs, role, peerRole, disk, peerDisk string }{
+		{"connected.node1", "Connected", "Primary", "Secondary", "UpToDate", "UpToDate"},
+		{"inconsistent.node1", "Connected", "Secondary", "Secondary", "Inconsistent", "Inconsistent"},
+		{"partitioned.node2", "Connecting", "Secondary", "Unknown", "UpToDate", "DUnknown"},
+		{"split-brain.node1", "StandAlone", "Primary", "Unknown", "UpToDate", "DUnknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			d := events(t, tt.file)[0]
+			assert.Equal(t, Device{Minor: 0, Resource: "r0", CState: tt.cs, Role: tt.role, PeerRole: tt.peerRole,
+				Disk: tt.disk, PeerDisk: tt.peerDisk}, d)
+		})
+	}
+	// A resync shows as the replication state, as /proc/drbd names it.
+	cs := events(t, "syncing.node1")[0].CState
+	assert.Contains(t, []string{"SyncSource", "SyncTarget"}, cs)
+}
+
+func TestParseEvents2Shapes(t *testing.T) {
+	in := `exists resource name:b role:Secondary suspended:no
+exists device name:b volume:0 minor:7 disk:UpToDate
+exists resource name:a role:Primary suspended:no
+exists connection name:a peer-node-id:1 connection:Connected role:Secondary
+exists device name:a volume:1 minor:3 disk:UpToDate
+exists peer-device name:a peer-node-id:1 volume:1 replication:SyncSource peer-disk:Inconsistent
+exists -
+`
+	devs, err := ParseEvents2(strings.NewReader(in))
+	require.NoError(t, err)
+	require.Len(t, devs, 2)
+	assert.Equal(t, Device{Minor: 3, Resource: "a", Volume: 1, CState: "SyncSource", Role: "Primary", PeerRole: "Secondary",
+		Disk: "UpToDate", PeerDisk: "Inconsistent"}, devs[0])
+	assert.Equal(t, Device{Minor: 7, Resource: "b", CState: "StandAlone", Role: "Secondary", PeerRole: "Unknown",
+		Disk: "UpToDate", PeerDisk: "DUnknown"}, devs[1], "no connection object means StandAlone")
+
+	for _, bad := range []string{"exists\n", "exists device name:a minor\n", "exists device name:a minor:x\n"} {
+		_, err := ParseEvents2(strings.NewReader(bad))
+		assert.ErrorIs(t, err, ErrFileParse, "%q", bad)
+	}
+}
+
+func TestSourceReadsProcOnDRBD8WithoutForking(t *testing.T) {
+	f := &runner.Fake{}
+	st, err := (&Source{Path: "testdata/lab84-03-split-brain.node1.txt", Runner: f}).Read(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "StandAlone", st.Devices[0].CState)
+	assert.Empty(t, f.Calls())
+}
+
+func TestSourceAsksDrbdsetupOnDRBD9(t *testing.T) {
+	proc := filepath.Join(t.TempDir(), "drbd")
+	require.NoError(t, os.WriteFile(proc, []byte("version: 9.2.4 (api:2/proto:86-121)\n"), 0o644))
+	ev, err := os.ReadFile("testdata/connected.node2.drbdsetup-events2-now.txt")
+	require.NoError(t, err)
+	f := (&runner.Fake{}).On("drbdsetup events2 --now", runner.OK(string(ev)))
+	st, err := (&Source{Path: proc, Runner: f}).Read(context.Background())
+	require.NoError(t, err)
+	require.Len(t, st.Devices, 1)
+	assert.Equal(t, "r0", st.Devices[0].Resource)
+	assert.Equal(t, []string{"drbdsetup events2 --now"}, f.Calls())
+
+	f = (&runner.Fake{}).On("drbdsetup events2 --now", runner.Exit(20, "boom"))
+	_, err = (&Source{Path: proc, Runner: f}).Read(context.Background())
+	assert.Error(t, err)
+}
+
+func TestSourceMissingModule(t *testing.T) {
+	_, err := (&Source{Path: filepath.Join(t.TempDir(), "drbd")}).Read(context.Background())
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}

@@ -1,0 +1,63 @@
+package drbdproc
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+)
+
+// DefaultPath is where the kernel publishes DRBD's state.
+const DefaultPath = "/proc/drbd"
+
+// Source reads the live state. On DRBD 8 it reads /proc/drbd and forks
+// nothing, which keeps a 10-second monitor cheap; on DRBD 9, whose
+// /proc/drbd carries only the version, it makes one `drbdsetup events2
+// --now` call through Runner.
+type Source struct {
+	Path      string        // DefaultPath when empty
+	Runner    runner.Runner // needed only on DRBD 9
+	Drbdsetup string        // "drbdsetup" when empty
+}
+
+// Read returns the state of every device.
+//
+// Outcomes: the Status; an error wrapping os.ErrNotExist when /proc/drbd is
+// absent (the module is not loaded); a parse error wrapping ErrFileParse; a
+// command error from drbdsetup on DRBD 9.
+func (s *Source) Read(ctx context.Context) (*Status, error) {
+	path := s.Path
+	if path == "" {
+		path = DefaultPath
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st.Major() < 9 {
+		return st, nil
+	}
+	if s.Runner == nil {
+		return nil, fmt.Errorf("DRBD %s keeps device state out of %s, and no runner is set for drbdsetup", st.Version, path)
+	}
+	bin := s.Drbdsetup
+	if bin == "" {
+		bin = "drbdsetup"
+	}
+	res, err := runner.Check(ctx, s.Runner, bin, "events2", "--now")
+	if err != nil {
+		return nil, err
+	}
+	st.Devices, err = ParseEvents2(strings.NewReader(res.Stdout))
+	if err != nil {
+		return nil, fmt.Errorf("drbdsetup events2 --now: %w", err)
+	}
+	return st, nil
+}
