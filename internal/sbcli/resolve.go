@@ -45,7 +45,8 @@ type ResolveDeps struct {
 	Stdout     *os.File // for the terminal check of the progress display
 	Log        *ocf.Logger
 	Now        func() time.Time
-	Interval   time.Duration // verify poll interval; 1 s when zero
+	Interval   time.Duration       // verify poll interval; 1 s when zero
+	Markers    *splitbrain.Markers // cleared once recovery is verified; nil: none
 }
 
 // ResolveCommand is `drbd-splitbrain resolve RESOURCE`. Options may come
@@ -274,6 +275,12 @@ func runResolve(c *cli.Context, d ResolveDeps) error {
 		}
 		return cli.Exit(fmt.Sprintf("committed but not verified within %s: %v", timeout, err), ExitNotVerified)
 	}
+	if d.Markers != nil {
+		if err := d.Markers.Clear(res); err != nil {
+			log.Warnf("resolve %s: recovered, but the split-brain marker stays: %v", res, err)
+		}
+	}
+	log.Infof("resolve %s: recovered: cs:%s ro:%s/%s ds:%s/%s", res, dev.CState, dev.Role, dev.PeerRole, dev.Disk, dev.PeerDisk)
 	fmt.Fprintf(w, "recovered: cs:%s ro:%s/%s ds:%s/%s\n", dev.CState, dev.Role, dev.PeerRole, dev.Disk, dev.PeerDisk)
 	return nil
 }

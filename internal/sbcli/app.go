@@ -1,0 +1,84 @@
+// Package sbcli is the drbd-splitbrain command line: status, resolve and
+// the DRBD handlers, over urfave/cli. cmd/drbd-splitbrain only wires it to
+// the real system.
+package sbcli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
+	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
+	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+)
+
+// Deps gathers the dependencies of every subcommand.
+type Deps struct {
+	Status  StatusDeps
+	Resolve ResolveDeps
+	Handler HandlerDeps
+}
+
+// NewApp builds the drbd-splitbrain application.
+func NewApp(d Deps, version string, stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:    "drbd-splitbrain",
+		Usage:   "see, resolve and handle DRBD split brains safely",
+		Version: version,
+		Description: `status reports DRBD devices and split brains; resolve recovers one node
+of a split-brain resource (plan, commit, verify), refusing whatever could
+discard the wrong data; handler is what drbd.conf's handlers section calls.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "proc-drbd", Value: drbdproc.DefaultPath, Usage: "read DRBD state from `PATH` (a saved copy, or - for stdin); status only"},
+		},
+		Commands: []*cli.Command{
+			StatusCommand(d.Status),
+			ResolveCommand(d.Resolve),
+			HandlerCommand(d.Handler),
+		},
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: true,
+		HideHelpCommand:      true,
+		// urfave/cli exits 3 for an unknown command, which status uses for
+		// a split brain; a typo must read as an error.
+		CommandNotFound: func(c *cli.Context, name string) {
+			cli.HandleExitCoder(cli.Exit(fmt.Sprintf("drbd-splitbrain: unknown command %q (see --help)", name), 1))
+		},
+	}
+}
+
+// System wires every subcommand to this machine.
+func System() Deps {
+	r := runner.Exec{}
+	log := ocf.NewLogger("drbd-splitbrain", ocf.NewEnv(os.LookupEnv), nil)
+	src := &drbdproc.Source{Runner: r}
+	markers := &splitbrain.Markers{Dir: splitbrain.MarkerDir}
+	readDevice := ProcDevice(drbdproc.DefaultPath, drbdproc.Devices)
+	status := StatusDeps{
+		Read: src.Read,
+		Names: func(ctx context.Context) (map[int]string, error) {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			return (&drbd.Client{Runner: r}).MinorNames(ctx)
+		},
+		Markers:  markers,
+		Kernel:   func() map[int]bool { return splitbrain.KmsgSplitBrains("/dev/kmsg") },
+		Stdin:    os.Stdin,
+		Terminal: func() bool { return isTerminal(os.Stdout) },
+	}
+	resolve := NewResolveDeps(readDevice, drbdproc.ParseGI, log)
+	resolve.Markers = markers
+	return Deps{
+		Status:  status,
+		Resolve: resolve,
+		Handler: NewHandlerDeps(readDevice, markers.Record, log),
+	}
+}

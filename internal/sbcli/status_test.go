@@ -1,0 +1,200 @@
+package sbcli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+)
+
+type statusEnv struct {
+	live    string // fixture served as the live state
+	names   map[int]string
+	kernel  map[int]bool
+	markers *splitbrain.Markers
+	tty     bool
+	stdin   string
+}
+
+func (e *statusEnv) run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	if e.markers == nil {
+		e.markers = &splitbrain.Markers{Dir: t.TempDir()}
+	}
+	d := StatusDeps{
+		Read: func(context.Context) (*drbdproc.Status, error) {
+			if e.live == "" {
+				return nil, os.ErrNotExist
+			}
+			return drbdproc.Parse(strings.NewReader(testdata(t, e.live)))
+		},
+		Names: func(context.Context) (map[int]string, error) {
+			if e.names == nil {
+				return nil, errors.New("drbdadm: no config")
+			}
+			return e.names, nil
+		},
+		Markers:  e.markers,
+		Kernel:   func() map[int]bool { return e.kernel },
+		Stdin:    strings.NewReader(e.stdin),
+		Terminal: func() bool { return e.tty },
+	}
+	var out, errOut bytes.Buffer
+	app := NewApp(Deps{Status: d}, "test", &out, &errOut)
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	err := app.Run(append([]string{"drbd-splitbrain"}, args...))
+	code := 0
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		code = ec.ExitCode()
+		errOut.WriteString(err.Error())
+	} else if err != nil {
+		code = -1
+	}
+	return code, out.String(), errOut.String()
+}
+
+func TestStatusJSONSchema(t *testing.T) {
+	e := &statusEnv{live: "connected.node1.proc-drbd.txt", names: map[int]string{0: "r0"}}
+	code, out, _ := e.run(t, "status", "--json")
+	assert.Equal(t, StatusHealthy, code)
+	assert.JSONEq(t, `{"version":"8.4.11","api":1,"proto_min":86,"proto_max":101,"devices":[{"minor":0,"resource":"r0",
+		"cs":"Connected","role":"Primary","peer_role":"Secondary","disk":"UpToDate","peer_disk":"UpToDate",
+		"protocol":"C","oos_kib":0,"sync":null,"split_brain":"none"}]}`, out)
+}
+
+func TestStatusJSONSync(t *testing.T) {
+	e := &statusEnv{live: "verifying.node1.proc-drbd.txt"}
+	code, out, _ := e.run(t, "status", "--json")
+	assert.Equal(t, StatusDegraded, code, "a verify is not Connected")
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	dev := rep["devices"].([]any)[0].(map[string]any)
+	assert.Equal(t, "", dev["resource"], "unknown names are empty strings")
+	assert.Equal(t, map[string]any{"percent": 3.2, "done_kib": float64(262100 - 256400), "total_kib": float64(262100),
+		"finish_s": float64(213), "speed_kib_s": float64(1140)}, dev["sync"])
+}
+
+func TestStatusExitCodesAndVerdicts(t *testing.T) {
+	tests := []struct {
+		name    string
+		e       statusEnv
+		code    int
+		verdict string
+	}{
+		{"healthy", statusEnv{live: "connected.node1.proc-drbd.txt"}, StatusHealthy, "none"},
+		{"primary waiting for a lost peer is degraded, not split", statusEnv{live: "partitioned-dual-primary.node1.proc-drbd.txt"}, StatusDegraded, "none"},
+		{"resync is degraded", statusEnv{live: "victim-reconnecting.node2.proc-drbd.txt"}, StatusDegraded, "none"},
+		{"StandAlone alone is suspected", statusEnv{live: "split-brain.node1.proc-drbd.txt"}, StatusSplitBrain, "suspected"},
+		{"kernel log confirms", statusEnv{live: "split-brain.node1.proc-drbd.txt", kernel: map[int]bool{0: true}}, StatusSplitBrain, "confirmed"},
+		{"kernel log of another minor does not", statusEnv{live: "split-brain.node1.proc-drbd.txt", kernel: map[int]bool{1: true}}, StatusSplitBrain, "suspected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, _ := tt.e.run(t, "status", "--json")
+			assert.Equal(t, tt.code, code)
+			var rep Report
+			require.NoError(t, json.Unmarshal([]byte(out), &rep))
+			require.Len(t, rep.Devices, 1)
+			assert.Equal(t, tt.verdict, rep.Devices[0].SplitBrain)
+		})
+	}
+}
+
+func TestStatusMarkerConfirmsUntilConnected(t *testing.T) {
+	m := &splitbrain.Markers{Dir: t.TempDir()}
+	require.NoError(t, m.Record("r0", splitbrain.HandlerEnv{Resource: "r0"}, time.Now()))
+	sb := &statusEnv{live: "split-brain.node1.proc-drbd.txt", names: map[int]string{0: "r0"}, markers: m}
+	code, out, _ := sb.run(t, "status")
+	assert.Equal(t, StatusSplitBrain, code)
+	assert.Contains(t, out, "SPLIT BRAIN (confirmed)")
+	assert.Contains(t, out, "drbd-splitbrain resolve r0")
+
+	// Seen connected again: the marker is history and is removed.
+	ok := &statusEnv{live: "resynced.node1.proc-drbd.txt", names: map[int]string{0: "r0"}, markers: m}
+	code, _, _ = ok.run(t, "status")
+	assert.Equal(t, StatusHealthy, code)
+	got, err := m.Load("r0")
+	require.NoError(t, err)
+	assert.Nil(t, got)
+	code, out, _ = sb.run(t, "status")
+	assert.Equal(t, StatusSplitBrain, code)
+	assert.Contains(t, out, "split brain suspected")
+}
+
+func TestStatusSavedCopyIgnoresThisNode(t *testing.T) {
+	m := &splitbrain.Markers{Dir: t.TempDir()}
+	require.NoError(t, m.Record("r0", splitbrain.HandlerEnv{Resource: "r0"}, time.Now()))
+	e := &statusEnv{names: map[int]string{0: "r0"}, kernel: map[int]bool{0: true}, markers: m}
+	code, out, _ := e.run(t, "--proc-drbd", filepath.Join("testdata", "split-brain.node1.proc-drbd.txt"), "status", "--json")
+	assert.Equal(t, StatusSplitBrain, code)
+	var rep Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Equal(t, "", rep.Devices[0].Resource, "a saved copy is not named from this node's drbd.conf")
+	assert.Equal(t, "suspected", rep.Devices[0].SplitBrain, "nor judged by this node's kernel log")
+
+	e.stdin = testdata(t, "connected.node1.proc-drbd.txt")
+	code, out, _ = e.run(t, "--proc-drbd", "-", "status")
+	assert.Equal(t, StatusHealthy, code)
+	assert.Contains(t, out, "Connected")
+}
+
+func TestStatusHumanOutput(t *testing.T) {
+	e := &statusEnv{live: "victim-reconnecting.node2.proc-drbd.txt", names: map[int]string{0: "r0"}}
+	_, out, _ := e.run(t, "status")
+	assert.Regexp(t, `^\s*0 r0\s+WFConnection\s+Secondary/Unknown UpToDate/DUnknown oos:36 KiB  degraded\n$`, out)
+	assert.NotContains(t, out, "\x1b[", "no colours without a terminal")
+
+	e.tty = true
+	_, out, _ = e.run(t, "status")
+	assert.Contains(t, out, "\x1b[33m", "problems are highlighted on a terminal")
+
+	v := &statusEnv{live: "verifying.node1.proc-drbd.txt"}
+	_, out, _ = v.run(t, "status")
+	assert.Contains(t, out, "3.2% (5.6 MiB of 256.0 MiB, 1140 KiB/s, 0:03:33 left)")
+}
+
+func TestStatusSelectsResources(t *testing.T) {
+	e := &statusEnv{live: "connected.node1.proc-drbd.txt", names: map[int]string{0: "r0"}}
+	code, out, _ := e.run(t, "status", "r0")
+	assert.Equal(t, StatusHealthy, code)
+	assert.Contains(t, out, "r0")
+	code, _, errOut := e.run(t, "status", "nope")
+	assert.Equal(t, StatusError, code)
+	assert.Contains(t, errOut, `resource "nope" not found`)
+}
+
+func TestStatusErrors(t *testing.T) {
+	e := &statusEnv{}
+	code, _, errOut := e.run(t, "status")
+	assert.Equal(t, StatusError, code)
+	assert.Contains(t, errOut, "DRBD module is not loaded")
+
+	code, _, errOut = e.run(t, "--proc-drbd", "testdata/README.md", "status")
+	assert.Equal(t, StatusError, code)
+	assert.Contains(t, errOut, "line 1")
+
+	code, _, _ = e.run(t, "--proc-drbd", "testdata/none", "status")
+	assert.Equal(t, StatusError, code)
+}
+
+func TestUnknownCommandIsAnErrorNotASplitBrain(t *testing.T) {
+	exited := -1
+	old := cli.OsExiter
+	cli.OsExiter = func(code int) { exited = code }
+	defer func() { cli.OsExiter = old }()
+	(&statusEnv{}).run(t, "stauts")
+	assert.Equal(t, 1, exited)
+}
