@@ -55,10 +55,24 @@ discard the wrong data; handler is what drbd.conf's handlers section calls.`,
 	}
 }
 
+// LogFile is drbd-splitbrain's own record of what resolve and the handlers
+// did, next to the journal or syslog.
+const LogFile = "/var/log/drbd-splitbrain.log"
+
 // System wires every subcommand to this machine.
 func System() Deps {
 	r := runner.Exec{}
-	log := ocf.NewLogger("drbd-splitbrain", ocf.NewEnv(os.LookupEnv), nil)
+	// What a tool that can discard data did must be on record even where no
+	// journal or syslog runs (containers, minimal installs): it also keeps
+	// its own log file unless HA_LOGFILE names another.
+	lookup := func(k string) (string, bool) {
+		v, ok := os.LookupEnv(k)
+		if k == "HA_LOGFILE" && !ok {
+			return LogFile, true
+		}
+		return v, ok
+	}
+	log := ocf.NewLogger("drbd-splitbrain", ocf.NewEnv(lookup), nil)
 	src := &drbdproc.Source{Runner: r}
 	markers := &splitbrain.Markers{Dir: splitbrain.MarkerDir}
 	readDevice := ProcDevice(drbdproc.DefaultPath, drbdproc.Devices)

@@ -21,6 +21,7 @@
 #   lab.sh cluster-wait [SECS]    wait until both nodes are online in Pacemaker
 #   lab.sh cluster-stop [NODE...]   stop pacemaker + corosync
 #   lab.sh collect DIR            crm_mon, logs, /proc/drbd, dmesg of every node into DIR
+#   lab.sh install-bin [NODE...]  reinstall the ocf-mfs binaries from OCF_MFS_BIN (after make build)
 #
 # Environment: LAB (state dir, default /tmp/ocf-mfs-lab), OCF_MFS_BIN (our
 # binaries, default <repo>/bin), DISK_MB (DRBD backing disk, default 64),
@@ -318,5 +319,12 @@ case $cmd in
   cluster-wait) cluster_wait "${1:-300}" ;;
   cluster-stop) cluster_stop ${*:-$NODES_ALL} ;;
   collect) [ $# -eq 1 ] || die "usage: collect DIR"; collect "$1" ;;
+  install-bin)
+    # Through the per-node share (9p, cache=none): the guests' view of the
+    # host's root is cached and may still show the previous build.
+    for n in ${*:-$NODES_ALL}; do
+      rm -rf "$SHARE/$n/bin" && mkdir -p "$SHARE/$n/bin" && cp -p "$OCF_MFS_BIN"/* "$SHARE/$n/bin/" &&
+        lab_exec "$n" "LAB_BIN=/share/bin $GUEST/hook"
+    done ;;
   *) sed -n '2,/^set -u/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
