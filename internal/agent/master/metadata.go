@@ -1,0 +1,59 @@
+package master
+
+import "github.com/ocf-mfs/ocf-mfs/internal/ocf"
+
+const longDesc = `Manages a MooseFS metadata master (mfsmaster).
+
+Unlike an LSB script, the monitor really checks the master: the pid in
+DATA_PATH/.mfsmaster.lock must be a live mfsmaster, not stopped (SIGSTOP),
+and listening on its client port. It reads /proc and forks nothing. With
+OCF_CHECK_LEVEL=20 it also makes a protocol round trip on the client port
+(the request mfscli sends), so that a hung master is caught too.
+
+Start recovers by itself from a crash or an unclean failover: when
+metadata.mfs is missing but metadata.mfs.back or changelogs are there, it
+runs "mfsmaster -a" (unless auto_recovery=false), and it returns only once
+the master answers clients. Stop lets mfsmaster store its metadata and only
+kills it when the stop timeout would otherwise run out.
+
+A probe on a node where DATA_PATH is absent (the DRBD file system is
+mounted elsewhere) reports "not running".`
+
+// Metadata implements ocf.Agent.
+func (a *Agent) Metadata() *ocf.Metadata {
+	return &ocf.Metadata{
+		Name:      "master",
+		Version:   "1.0",
+		ShortDesc: "MooseFS metadata master (mfsmaster)",
+		LongDesc:  longDesc,
+		Parameters: []ocf.Parameter{
+			{Name: "config", Unique: true, Type: ocf.TypeString, Default: defaultConfig,
+				ShortDesc: "mfsmaster.cfg",
+				LongDesc: "Path of the mfsmaster configuration file. The agent reads DATA_PATH, WORKING_USER, " +
+					"WORKING_GROUP and the MATOML/MATOCS/MATOCL listen hosts and ports from it, with MooseFS's " +
+					"defaults (DATA_PATH /var/lib/mfs, ports 9419, 9420 and 9421)."},
+			{Name: "binary", Type: ocf.TypeString, Default: defaultBinary,
+				ShortDesc: "mfsmaster binary",
+				LongDesc:  "The mfsmaster program: a name looked up in PATH, or an absolute path."},
+			{Name: "auto_recovery", Type: ocf.TypeBoolean, Default: "true",
+				ShortDesc: "recover metadata after a crash with mfsmaster -a",
+				LongDesc: "When metadata.mfs is missing but metadata.mfs.back or changelog files exist (the " +
+					"state after any crash or unclean failover), start runs \"mfsmaster -a\" to rebuild the " +
+					"metadata from them. Set to false to make start fail instead, so that an operator decides."},
+			{Name: "probe_timeout", Type: ocf.TypeInteger, Default: "5",
+				ShortDesc: "seconds for the protocol check",
+				LongDesc: "How long, in seconds, the OCF_CHECK_LEVEL=20 monitor waits for the master to answer " +
+					"its info request on the client port. A master that does not answer in time is reported " +
+					"failed. It is also capped by the monitor's own timeout."},
+		},
+		Actions: []ocf.Action{
+			{Name: "start", Timeout: "300s"},
+			{Name: "stop", Timeout: "600s"},
+			{Name: "monitor", Timeout: "30s", Interval: "10s", Depth: "0"},
+			{Name: "monitor", Timeout: "30s", Interval: "60s", Depth: "20"},
+			{Name: "reload", Timeout: "30s"},
+			{Name: "validate-all", Timeout: "30s"},
+			{Name: "meta-data", Timeout: "5s"},
+		},
+	}
+}

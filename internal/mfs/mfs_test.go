@@ -1,0 +1,194 @@
+package mfs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseConfigTutorial(t *testing.T) {
+	f, err := os.Open("testdata/tutorial.cfg")
+	require.NoError(t, err)
+	defer f.Close()
+	c, err := ParseConfig(f)
+	require.NoError(t, err)
+	assert.Equal(t, "/data/mfs", c.DataPath, "comments after values and spacing are ignored")
+	assert.Equal(t, "/data/mfs/.mfsmaster.lock", c.LockPath())
+	assert.Equal(t, "mfs", c.WorkingUser)
+	assert.Equal(t, "mfs", c.WorkingGroup)
+	assert.Equal(t, Endpoint{Host: "192.0.2.10", Port: 9521}, c.Matocl)
+	assert.Equal(t, Endpoint{Host: "*", Port: 9520}, c.Matocs, "tabs around '='")
+	assert.Equal(t, Endpoint{Host: "*", Port: DefaultMatoml}, c.Matoml)
+	assert.Equal(t, "50", c.Raw["BACK_LOGS"], "unknown keys are kept")
+	assert.Equal(t, "", c.Raw["EMPTY_KEY"])
+	assert.Equal(t, "192.0.2.10", c.Matocl.ConnectHost())
+	assert.Equal(t, "127.0.0.1", c.Matocs.ConnectHost(), "listening everywhere is probed on loopback")
+}
+
+func TestParseConfigDefaults(t *testing.T) {
+	c, err := ParseConfig(strings.NewReader("# nothing set\n\n"))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultDataPath, c.DataPath)
+	assert.Equal(t, "mfs", c.WorkingUser)
+	assert.Equal(t, []int{9419, 9420, 9421}, []int{c.Matoml.Port, c.Matocs.Port, c.Matocl.Port})
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	for in, want := range map[string]string{
+		"DATA_PATH /data\n":                 "line 1",
+		"# ok\nMATOCL_LISTEN_PORT = x\n":    "MATOCL_LISTEN_PORT",
+		"MATOML_LISTEN_PORT = 70000\n":      "MATOML_LISTEN_PORT",
+		"MATOCS_LISTEN_PORT = -1\n":         "MATOCS_LISTEN_PORT",
+		"A = 1\n\n\njust words here\nB=2\n": "line 4",
+	} {
+		_, err := ParseConfig(strings.NewReader(in))
+		require.Error(t, err, in)
+		assert.ErrorIs(t, err, ErrConfig)
+		assert.Contains(t, err.Error(), want)
+	}
+}
+
+func TestReadLockPID(t *testing.T) {
+	pid, err := ReadLockPID("testdata/mfsmaster.lock")
+	require.NoError(t, err)
+	assert.Equal(t, 32141, pid)
+
+	dir := t.TempDir()
+	_, err = ReadLockPID(filepath.Join(dir, "none"))
+	assert.ErrorIs(t, err, ErrNoLock)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "empty"), nil, 0o644))
+	_, err = ReadLockPID(filepath.Join(dir, "empty"))
+	assert.ErrorIs(t, err, ErrNoLock)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "junk"), []byte("x1\n"), 0o644))
+	_, err = ReadLockPID(filepath.Join(dir, "junk"))
+	assert.ErrorContains(t, err, "is not a pid")
+}
+
+type rw struct {
+	bytes.Buffer
+	in *bytes.Reader
+}
+
+func (c *rw) Read(p []byte) (int, error) { return c.in.Read(p) }
+
+func TestProbeConnRealAnswer(t *testing.T) {
+	ans, err := os.ReadFile("testdata/matocl-info-3.0.117.bin")
+	require.NoError(t, err)
+	c := &rw{in: bytes.NewReader(ans)}
+	info, err := probeConn(c)
+	require.NoError(t, err)
+	assert.Equal(t, "3.0.117", info.Version)
+	assert.Equal(t, []byte{0, 0, 1, 0xfe, 0, 0, 0, 0}, c.Bytes(), "CLTOMA_INFO: type 510, no payload")
+}
+
+func TestProbeConnBadAnswers(t *testing.T) {
+	for name, ans := range map[string][]byte{
+		"wrong type": {0, 0, 1, 0xfe, 0, 0, 0, 4, 0, 3, 0, 0xea},
+		"too short":  {0, 0, 1, 0xff, 0, 0, 0, 2, 0, 3},
+		"truncated":  {0, 0, 1, 0xff, 0, 0, 0, 9, 0, 3},
+		"no header":  {0, 0},
+	} {
+		_, err := probeConn(&rw{in: bytes.NewReader(ans)})
+		assert.Error(t, err, name)
+	}
+}
+
+func TestProbeTimesOutOnASilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			defer c.Close()
+			time.Sleep(2 * time.Second)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err = Probe(ctx, Endpoint{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port})
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+}
+
+func TestHostProcessAndListening(t *testing.T) {
+	h, err := NewHost("/proc")
+	require.NoError(t, err)
+	me, err := h.Process(os.Getpid())
+	require.NoError(t, err)
+	require.NotNil(t, me)
+	assert.False(t, me.Stopped())
+	assert.False(t, me.IsMaster())
+
+	gone, err := h.Process(1 << 22) // above pid_max's default
+	require.NoError(t, err)
+	assert.Nil(t, gone)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ok, err := h.Listening(os.Getpid(), port)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	ln.Close()
+	ok, err = h.Listening(os.Getpid(), port)
+	require.NoError(t, err)
+	assert.False(t, ok)
+}
+
+func TestUsesConfig(t *testing.T) {
+	assert.True(t, usesConfig([]string{"mfsmaster", "-c", "/etc/x.cfg", "start"}, "/etc/x.cfg"))
+	assert.True(t, usesConfig([]string{"mfsmaster", "-c/etc/x.cfg", "start"}, "/etc/x.cfg"))
+	assert.False(t, usesConfig([]string{"mfsmaster", "-c", "/etc/y.cfg", "start"}, "/etc/x.cfg"))
+	assert.True(t, usesConfig([]string{"mfsmaster", "start"}, DefaultConfig))
+	assert.False(t, usesConfig([]string{"mfsmaster", "start"}, "/etc/x.cfg"))
+}
+
+func TestReadMetadata(t *testing.T) {
+	dir := t.TempDir()
+	m := &Master{Cfg: &Config{DataPath: dir}}
+	md, err := m.ReadMetadata()
+	require.NoError(t, err)
+	assert.True(t, md.Empty())
+	assert.False(t, md.NeedsRecovery())
+
+	for _, n := range []string{"metadata.mfs.back", "changelog.0.mfs"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644))
+	}
+	md, _ = m.ReadMetadata()
+	assert.True(t, md.NeedsRecovery(), "after a crash")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "metadata.mfs"), []byte("x"), 0o644))
+	md, _ = m.ReadMetadata()
+	assert.False(t, md.NeedsRecovery(), "after a clean stop")
+
+	_, err = (&Master{Cfg: &Config{DataPath: filepath.Join(dir, "none")}}).ReadMetadata()
+	assert.True(t, errors.Is(err, os.ErrNotExist))
+}
+
+func TestDataPathProblem(t *testing.T) {
+	dir := t.TempDir()
+	assert.Contains(t, DataPathProblem(filepath.Join(dir, "none"), -1, -1), "does not exist")
+	file := filepath.Join(dir, "f")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	assert.Contains(t, DataPathProblem(file, -1, -1), "not a directory")
+	assert.Equal(t, "", DataPathProblem(dir, os.Getuid(), os.Getgid()))
+	require.NoError(t, os.Chmod(dir, 0o755))
+	if os.Getuid() == 0 {
+		assert.Contains(t, DataPathProblem(dir, 4242, 4242), "not writable by uid 4242", "mfsmaster runs as WORKING_USER")
+	}
+}
+
+func TestSignalGoneProcess(t *testing.T) {
+	assert.NoError(t, Signal(1<<22, syscall.SIGTERM))
+}
