@@ -20,6 +20,9 @@ type Master struct {
 	Binary string // "mfsmaster", or a path
 	Config string // path of mfsmaster.cfg
 	Cfg    *Config
+	// Name is the process name (comm) the lock owner must have; a pid
+	// reused by another program is not our master. "mfsmaster" when empty.
+	Name string
 }
 
 // State is what the lock file and /proc say about the instance.
@@ -27,10 +30,11 @@ type State struct {
 	PID       int      // from the lock file; 0 when none
 	Process   *Process // nil when no such live process
 	Listening bool     // the lock owner listens on the client port
+	isMaster  bool     // Process has the master's name
 }
 
 // Running reports a live mfsmaster owning the lock.
-func (s State) Running() bool { return s.Process != nil && s.Process.IsMaster() }
+func (s State) Running() bool { return s.Process != nil && s.isMaster }
 
 // State reads the lock file and the process it names, without forking.
 func (m *Master) State() (State, error) {
@@ -45,6 +49,13 @@ func (m *Master) State() (State, error) {
 	if st.Process, err = m.Host.Process(pid); err != nil {
 		return st, err
 	}
+	name := m.Name
+	if name == "" {
+		name = "mfsmaster"
+	}
+	// The data writer child has the same name, but only the lock owner's
+	// pid is ever looked at.
+	st.isMaster = st.Process != nil && st.Process.Comm == name
 	if st.Running() && !st.Process.Stopped() {
 		if st.Listening, err = m.Host.Listening(pid, m.Cfg.Matocl.Port); err != nil {
 			return st, err

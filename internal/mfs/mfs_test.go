@@ -129,7 +129,6 @@ func TestHostProcessAndListening(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, me)
 	assert.False(t, me.Stopped())
-	assert.False(t, me.IsMaster())
 
 	gone, err := h.Process(1 << 22) // above pid_max's default
 	require.NoError(t, err)

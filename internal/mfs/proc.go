@@ -48,10 +48,6 @@ type Process struct {
 // serves nobody.
 func (p *Process) Stopped() bool { return p.State == "T" || p.State == "t" }
 
-// IsMaster reports whether the process is an mfsmaster (its data writer
-// child has the same name, but only the lock owner's pid is ever asked).
-func (p *Process) IsMaster() bool { return p.Comm == "mfsmaster" }
-
 // Host reads processes and sockets from /proc through prometheus/procfs.
 type Host struct{ fs procfs.FS }
 

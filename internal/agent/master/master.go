@@ -29,6 +29,9 @@ type Agent struct {
 	LookPath func(string) (string, error)    // exec.LookPath
 	Signal   func(int, syscall.Signal) error // mfs.Signal
 	Poll     time.Duration                   // how often start and stop look again
+	// MasterName is the process name of a running master ("mfsmaster");
+	// tests set their own to stand in for a hung master.
+	MasterName string
 }
 
 // New returns the agent wired to this machine.
@@ -89,7 +92,7 @@ func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 		}
 	}
 	if in.cfg != nil {
-		in.m = &mfs.Master{Runner: a.Runner, Host: host, Binary: p.binary, Config: p.config, Cfg: in.cfg}
+		in.m = &mfs.Master{Runner: a.Runner, Host: host, Binary: p.binary, Config: p.config, Cfg: in.cfg, Name: a.MasterName}
 	}
 	return in, nil
 }

@@ -1,0 +1,340 @@
+package master
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/mfs"
+	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
+	"github.com/ocf-mfs/ocf-mfs/internal/ocf/ocftest"
+)
+
+// lab is a real mfsmaster setup on loopback: a temporary DATA_PATH seeded
+// from the packaged empty metadata and free ports, so tests can run next to
+// a master on the default ports.
+type lab struct {
+	dir, cfg string
+	port     int // client port
+	env      map[string]string
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var lns []net.Listener
+	for i := 0; i < n; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return ports
+}
+
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	if _, err := exec.LookPath("mfsmaster"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("mfsmaster is missing (package moosefs-master); make deps installs it")
+		}
+		t.Skip("mfsmaster not installed")
+	}
+	empty, err := os.ReadFile("/var/lib/mfs/metadata.mfs.empty")
+	require.NoError(t, err, "moosefs-master ships /var/lib/mfs/metadata.mfs.empty")
+	l := &lab{dir: t.TempDir()}
+	data := filepath.Join(l.dir, "data")
+	require.NoError(t, os.Mkdir(data, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(data, "metadata.mfs"), empty, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(l.dir, "exports.cfg"), []byte("* / rw,alldirs,maproot=0\n"), 0o644))
+	p := freePorts(t, 3)
+	l.port = p[2]
+	u := "root"
+	if os.Getuid() != 0 {
+		u = strconv.Itoa(os.Getuid())
+	}
+	l.cfg = filepath.Join(l.dir, "mfsmaster.cfg")
+	cfg := fmt.Sprintf(`# test master
+WORKING_USER = %s
+DATA_PATH = %s
+EXPORTS_FILENAME = %s/exports.cfg
+MATOML_LISTEN_HOST = 127.0.0.1
+MATOML_LISTEN_PORT = %d
+MATOCS_LISTEN_HOST = 127.0.0.1
+MATOCS_LISTEN_PORT = %d
+MATOCL_LISTEN_HOST = 127.0.0.1
+MATOCL_LISTEN_PORT = %d
+`, u, data, l.dir, p[0], p[1], p[2])
+	require.NoError(t, os.WriteFile(l.cfg, []byte(cfg), 0o644))
+	l.env = map[string]string{"OCF_RESKEY_config": l.cfg, "OCF_RESOURCE_INSTANCE": "mfs",
+		"HA_LOGFACILITY": "none", "OCF_RESKEY_CRM_meta_timeout": "60000"}
+	t.Cleanup(func() {
+		if pid, err := mfs.ReadLockPID(filepath.Join(data, mfs.LockName)); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	})
+	return l
+}
+
+func (l *lab) data() string { return filepath.Join(l.dir, "data") }
+
+func (l *lab) pid(t *testing.T) int {
+	t.Helper()
+	pid, err := mfs.ReadLockPID(filepath.Join(l.data(), mfs.LockName))
+	require.NoError(t, err)
+	return pid
+}
+
+// gone reports a pid that no longer runs. A daemon's zombie counts as gone:
+// in a container whose init does not reap, it lingers as state Z.
+func gone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && (s[i+2] == 'Z' || s[i+2] == 'X')
+}
+
+type out struct {
+	code   ocf.ExitCode
+	stderr string
+	stdout string
+}
+
+// run drives the agent exactly as Pacemaker's executor does: argv[1] and
+// the environment, through the dispatcher.
+func run(t *testing.T, a *Agent, env map[string]string, action string, extra ...string) out {
+	t.Helper()
+	e := map[string]string{}
+	for k, v := range env {
+		e[k] = v
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i+1] == "" {
+			delete(e, extra[i])
+		} else {
+			e[extra[i]] = extra[i+1]
+		}
+	}
+	var so, se bytes.Buffer
+	code := ocf.Main(a, ocf.Process{Args: []string{"master", action}, Lookup: ocf.MapLookup(e), Stdout: &so, Stderr: &se})
+	return out{code: ocf.ExitCode(code), stdout: so.String(), stderr: se.String()}
+}
+
+// started is a lab with its master started by the agent.
+func started(t *testing.T) (*lab, *Agent, int) {
+	t.Helper()
+	l := newLab(t)
+	a := New()
+	o := run(t, a, l.env, "start")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	return l, a, l.pid(t)
+}
+
+func TestMetadataIsValid(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, New().Metadata().WriteXML(&b))
+	assert.Empty(t, ocftest.ValidateMetadata(t, b.Bytes()))
+	for _, p := range []string{"config", "binary", "auto_recovery", "probe_timeout"} {
+		assert.Contains(t, b.String(), `<parameter name="`+p+`"`)
+	}
+	assert.Contains(t, b.String(), `depth="20"`)
+}
+
+func TestLifecycleWithRealMaster(t *testing.T) {
+	l := newLab(t)
+	a := New()
+
+	assert.Equal(t, ocf.NotRunning, run(t, a, l.env, "monitor").code)
+	assert.Equal(t, ocf.Success, run(t, a, l.env, "validate-all").code)
+	o := run(t, a, l.env, "start")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	pid := l.pid(t)
+	assert.Equal(t, ocf.Success, run(t, a, l.env, "monitor").code)
+	assert.Equal(t, ocf.Success, run(t, a, l.env, "monitor", "OCF_CHECK_LEVEL", "20").code)
+
+	// Idempotent: a second start changes nothing, and never a second master.
+	assert.Equal(t, ocf.Success, run(t, a, l.env, "start").code)
+	assert.Equal(t, pid, l.pid(t))
+
+	o = run(t, a, l.env, "reload")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Equal(t, pid, l.pid(t), "reload is a HUP, not a restart")
+
+	o = run(t, a, l.env, "stop")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.FileExists(t, filepath.Join(l.data(), "metadata.mfs"), "a clean stop stores the metadata")
+	assert.True(t, gone(pid), "pid %d survived the stop", pid)
+	assert.Equal(t, ocf.NotRunning, run(t, a, l.env, "monitor").code)
+	assert.Equal(t, ocf.Success, run(t, a, l.env, "stop").code, "stop is idempotent")
+	assert.Equal(t, ocf.NotRunning, run(t, a, l.env, "reload").code)
+}
+
+func TestKillNineThenStartRecovers(t *testing.T) {
+	l, a, pid := started(t)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	require.Eventually(t, func() bool { return run(t, a, l.env, "monitor").code == ocf.NotRunning }, 5*time.Second, 50*time.Millisecond)
+	assert.NoFileExists(t, filepath.Join(l.data(), "metadata.mfs"), "the crash state: only metadata.mfs.back")
+
+	off := run(t, a, l.env, "start", "OCF_RESKEY_auto_recovery", "false")
+	assert.Equal(t, ocf.ErrGeneric, off.code)
+	assert.Contains(t, off.stderr, "ocf-exit-reason:metadata.mfs missing after a crash; auto_recovery=false")
+
+	o := run(t, a, l.env, "start")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.NotEqual(t, pid, l.pid(t))
+	assert.Equal(t, ocf.Success, run(t, a, l.env, "monitor", "OCF_CHECK_LEVEL", "20").code)
+	require.Equal(t, ocf.Success, run(t, a, l.env, "stop").code)
+}
+
+func TestStoppedMasterIsAFailureAndNotRestartedOver(t *testing.T) {
+	l, a, pid := started(t)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	o := run(t, a, l.env, "monitor")
+	assert.Equal(t, ocf.ErrGeneric, o.code)
+	assert.Contains(t, o.stderr, fmt.Sprintf("ocf-exit-reason:mfsmaster (pid %d) is stopped", pid))
+
+	o = run(t, a, l.env, "start")
+	assert.Equal(t, ocf.ErrGeneric, o.code, "a second master must never start on the same DATA_PATH")
+	assert.Contains(t, o.stderr, "not starting a second one")
+	assert.Equal(t, pid, l.pid(t))
+
+	// Stop of a stopped master: mfsmaster stop cannot get through, the
+	// agent kills it before the deadline and says so.
+	o = run(t, a, l.env, "stop", "OCF_RESKEY_CRM_meta_timeout", "8000", "HA_LOGFACILITY", "", "HA_LOGFILE", filepath.Join(l.dir, "ha.log"))
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	log, _ := os.ReadFile(filepath.Join(l.dir, "ha.log"))
+	assert.Contains(t, string(log), "sending SIGKILL")
+	assert.Equal(t, ocf.NotRunning, run(t, a, l.env, "monitor").code)
+}
+
+func TestHungMasterCaughtAtDepth20(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	// A listener that accepts and never answers stands in for a hung
+	// master: the real one cannot be made to hang while its pid stays
+	// running and listening.
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", l.port))
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	require.NoError(t, os.WriteFile(filepath.Join(l.data(), mfs.LockName), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644))
+	comm, err := os.ReadFile("/proc/self/comm")
+	require.NoError(t, err)
+	a.MasterName = strings.TrimSpace(string(comm))
+	assert.Equal(t, ocf.Success, run(t, a, l.env, "monitor").code)
+	o := run(t, a, l.env, "monitor", "OCF_CHECK_LEVEL", "20", "OCF_RESKEY_probe_timeout", "1")
+	assert.Equal(t, ocf.ErrGeneric, o.code)
+	assert.Contains(t, o.stderr, "did not answer on port")
+	require.NoError(t, os.Remove(filepath.Join(l.data(), mfs.LockName)))
+}
+
+func TestDataPathAbsentIsNotRunningOnProbes(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	require.NoError(t, os.RemoveAll(l.data()))
+	o := run(t, a, l.env, "monitor", "OCF_RESKEY_CRM_meta_interval", "0")
+	assert.Equal(t, ocf.NotRunning, o.code)
+	assert.NotContains(t, o.stderr, "ocf-exit-reason", "a probe's 7 is an answer, not a failure")
+	assert.Equal(t, ocf.NotRunning, run(t, a, l.env, "monitor").code)
+
+	o = run(t, a, l.env, "start")
+	assert.Equal(t, ocf.ErrGeneric, o.code)
+	assert.Contains(t, o.stderr, "ocf-exit-reason:DATA_PATH "+l.data()+" does not exist")
+	assert.Equal(t, ocf.Success, run(t, a, l.env, "stop").code, "no stop failure after a failed start")
+}
+
+func TestEmptyDataPathAndReadOnlyChecks(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	require.NoError(t, os.Remove(filepath.Join(l.data(), "metadata.mfs")))
+	o := run(t, a, l.env, "start")
+	assert.Equal(t, ocf.ErrGeneric, o.code)
+	assert.Contains(t, o.stderr, "no metadata in DATA_PATH")
+}
+
+func TestConfigurationErrors(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	missing := filepath.Join(l.dir, "none.cfg")
+	for _, tc := range []struct {
+		name   string
+		action string
+		extra  []string
+		code   ocf.ExitCode
+		reason string
+	}{
+		{"missing config on start", "start", []string{"OCF_RESKEY_config", missing}, ocf.ErrInstalled, "cannot be read"},
+		{"missing config on validate", "validate-all", []string{"OCF_RESKEY_config", missing}, ocf.ErrInstalled, "cannot be read"},
+		{"missing config on probe", "monitor", []string{"OCF_RESKEY_config", missing, "OCF_RESKEY_CRM_meta_interval", "0"}, ocf.NotRunning, ""},
+		{"missing binary", "start", []string{"OCF_RESKEY_binary", "/nonexistent/mfsmaster"}, ocf.ErrInstalled, "binary /nonexistent/mfsmaster"},
+		{"bad boolean", "validate-all", []string{"OCF_RESKEY_auto_recovery", "maybe"}, ocf.ErrConfigured, "auto_recovery"},
+		{"bad timeout", "start", []string{"OCF_RESKEY_probe_timeout", "-3"}, ocf.ErrConfigured, "probe_timeout"},
+		{"stop with missing config", "stop", []string{"OCF_RESKEY_config", missing}, ocf.Success, ""},
+		{"stop with bad parameters", "stop", []string{"OCF_RESKEY_probe_timeout", "x"}, ocf.Success, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := run(t, a, l.env, tc.action, tc.extra...)
+			assert.Equal(t, tc.code, o.code, o.stderr)
+			if tc.reason != "" {
+				assert.Contains(t, o.stderr, "ocf-exit-reason:")
+				assert.Contains(t, o.stderr, tc.reason)
+			}
+		})
+	}
+
+	bad := filepath.Join(l.dir, "bad.cfg")
+	require.NoError(t, os.WriteFile(bad, []byte("DATA_PATH /x\n"), 0o644))
+	o := run(t, a, l.env, "start", "OCF_RESKEY_config", bad)
+	assert.Equal(t, ocf.ErrConfigured, o.code)
+	assert.Contains(t, o.stderr, "line 1")
+}
+
+func TestStopFindsMasterWithoutConfig(t *testing.T) {
+	l, a, pid := started(t)
+	moved := l.cfg + ".moved"
+	require.NoError(t, os.Rename(l.cfg, moved))
+	defer os.Rename(moved, l.cfg)
+	// The config is gone, but the process was started with "-c <config>":
+	// stop still finds it and stops it.
+	o := run(t, a, l.env, "monitor")
+	assert.Equal(t, ocf.ErrGeneric, o.code, "running but unmanageable is a failure, not 'stopped'")
+	o = run(t, a, l.env, "stop")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	require.Eventually(t, func() bool { return gone(pid) }, 5*time.Second, 50*time.Millisecond)
+}
+
+func TestUnknownActionAndUsage(t *testing.T) {
+	a := New()
+	assert.Equal(t, ocf.ErrUnimplemented, run(t, a, nil, "promote").code)
+	o := run(t, a, nil, "meta-data")
+	assert.Equal(t, ocf.Success, o.code)
+	assert.True(t, strings.HasPrefix(o.stdout, "<?xml"))
+}
