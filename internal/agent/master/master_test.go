@@ -104,13 +104,22 @@ func (l *lab) pid(t *testing.T) int {
 // gone reports a pid that no longer runs. A daemon's zombie counts as gone:
 // in a container whose init does not reap, it lingers as state Z.
 func gone(pid int) bool {
+	st := procState(pid)
+	return st == 0 || st == 'Z' || st == 'X'
+}
+
+// procState is the state letter of pid, 0 when there is no such process.
+func procState(pid int) byte {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return true
+		return 0
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
-	return i > 0 && len(s) > i+2 && (s[i+2] == 'Z' || s[i+2] == 'X')
+	if i < 0 || len(s) <= i+2 {
+		return 0
+	}
+	return s[i+2]
 }
 
 type out struct {
@@ -209,6 +218,8 @@ func TestKillNineThenStartRecovers(t *testing.T) {
 func TestStoppedMasterIsAFailureAndNotRestartedOver(t *testing.T) {
 	l, a, pid := started(t)
 	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	// kill(2) returns before the target has stopped.
+	require.Eventually(t, func() bool { return procState(pid) == 'T' }, 5*time.Second, 20*time.Millisecond)
 	o := run(t, a, l.env, "monitor")
 	assert.Equal(t, ocf.ErrGeneric, o.code)
 	assert.Contains(t, o.stderr, fmt.Sprintf("ocf-exit-reason:mfsmaster (pid %d) is stopped", pid))
