@@ -89,8 +89,11 @@ type xmlAgent struct {
 }
 
 // The DOCTYPE is required: ocf-tester validates with `xmllint --valid`,
-// which fails on a document that names no DTD.
-const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>
+// which fails on a document that names no DTD. The declaration names no
+// encoding (UTF-8 is XML's default): crmsh parses meta-data from a Python
+// string with lxml, which rejects one that declares its encoding, and then
+// reports the agent as nonexistent.
+const xmlHeader = `<?xml version="1.0"?>
 <!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">
 `
 
