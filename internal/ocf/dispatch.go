@@ -22,6 +22,11 @@ type Request struct {
 	// Probe is true for a monitor with interval 0, Pacemaker's way of asking
 	// "is it running here?" before it has placed anything.
 	Probe bool
+	// Notice, when an action succeeds, is still written as an exit reason:
+	// Pacemaker records it with the result, which is how a monitor that
+	// finds a device running but cut off (StandAlone after a split brain)
+	// shows the operator why in crm_mon.
+	Notice string
 }
 
 // Agent is what every ocf-mfs resource agent implements. Each action returns
@@ -162,10 +167,13 @@ func Main(a Agent, p Process) int {
 	if errors.Is(err, context.DeadlineExceeded) && code == ErrGeneric {
 		err = fmt.Errorf("%s ran out of time: %w", action, err)
 	}
-	if err != nil && wantsExitReason(action, req.Probe, code) {
+	switch {
+	case err != nil && wantsExitReason(action, req.Probe, code):
 		req.Log.Errorf("%s failed (%s): %v", action, code, err)
 		writeExitReason(p, env, err.Error())
-	} else if err != nil {
+	case req.Notice != "" && (code == Success || code == RunningPromoted):
+		writeExitReason(p, env, req.Notice)
+	case err != nil:
 		req.Log.Debugf("%s: %s: %v", action, code, err)
 	}
 	return int(code)

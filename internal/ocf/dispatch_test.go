@@ -202,3 +202,23 @@ func TestFormatExitReason(t *testing.T) {
 	assert.Equal(t, strings.Repeat("a", 127), got)
 	assert.LessOrEqual(t, len(got), MaxExitReason)
 }
+
+// noticeAgent succeeds but leaves a notice, as a monitor of a StandAlone
+// DRBD device does.
+type noticeAgent struct{ toyAgent }
+
+func (a *noticeAgent) Monitor(ctx context.Context, r *Request) error {
+	r.Notice = "r0 is StandAlone: split brain"
+	return &Error{Code: RunningPromoted}
+}
+
+func TestMainNoticeOnSuccessIsAnExitReason(t *testing.T) {
+	r := runMain(&noticeAgent{}, map[string]string{"OCF_RESKEY_CRM_meta_interval": "10000"}, "monitor")
+	assert.Equal(t, int(RunningPromoted), r.code)
+	assert.Equal(t, []string{"ocf-exit-reason:r0 is StandAlone: split brain"}, reasonLines(r.stderr))
+
+	// A failure's own reason wins over a notice set before it.
+	a := &toyAgent{answers: map[string]error{"start": errors.New("attach failed")}}
+	r = runMain(a, nil, "start")
+	assert.Equal(t, []string{"ocf-exit-reason:attach failed"}, reasonLines(r.stderr))
+}

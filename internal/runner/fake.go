@@ -42,6 +42,15 @@ func (f *Fake) On(argv string, replies ...Answer) *Fake {
 	return f
 }
 
+// Replace drops the replies still queued for argv and registers new ones:
+// the simulated state changed, and what was true before no longer is.
+func (f *Fake) Replace(argv string, replies ...Answer) *Fake {
+	f.mu.Lock()
+	delete(f.answers, argv)
+	f.mu.Unlock()
+	return f.On(argv, replies...)
+}
+
 // OK is an Answer with exit code 0 and the given stdout.
 func OK(stdout string) Answer { return Answer{Result: Result{Stdout: stdout}} }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/agent/agenttest"
 	"github.com/ocf-mfs/ocf-mfs/internal/mfs"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf/ocftest"
@@ -132,20 +133,8 @@ type out struct {
 // the environment, through the dispatcher.
 func run(t *testing.T, a *Agent, env map[string]string, action string, extra ...string) out {
 	t.Helper()
-	e := map[string]string{}
-	for k, v := range env {
-		e[k] = v
-	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		if extra[i+1] == "" {
-			delete(e, extra[i])
-		} else {
-			e[extra[i]] = extra[i+1]
-		}
-	}
-	var so, se bytes.Buffer
-	code := ocf.Main(a, ocf.Process{Args: []string{"master", action}, Lookup: ocf.MapLookup(e), Stdout: &so, Stderr: &se})
-	return out{code: ocf.ExitCode(code), stdout: so.String(), stderr: se.String()}
+	r := agenttest.Run(a, env, action, extra...)
+	return out{code: r.Code, stdout: r.Stdout, stderr: r.Stderr}
 }
 
 // started is a lab with its master started by the agent.
