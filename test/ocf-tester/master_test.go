@@ -53,13 +53,19 @@ func install(t *testing.T) string {
 // ocfTester runs /usr/sbin/ocf-tester and fails with its whole output.
 func ocfTester(t *testing.T, agent string, params ...string) string {
 	t.Helper()
+	return ocfTesterEnv(t, nil, agent, params...)
+}
+
+// ocfTesterEnv is ocfTester with extra environment for the agent.
+func ocfTesterEnv(t *testing.T, env []string, agent string, params ...string) string {
+	t.Helper()
 	args := []string{"-n", "ocftest"}
 	for _, p := range params {
 		args = append(args, "-o", p)
 	}
 	args = append(args, agent)
 	cmd := exec.Command("/usr/sbin/ocf-tester", args...)
-	cmd.Env = append(os.Environ(), "OCF_ROOT=/usr/lib/ocf")
+	cmd.Env = append(append(os.Environ(), "OCF_ROOT=/usr/lib/ocf"), env...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "ocf-tester %s:\n%s", strings.Join(args, " "), out)
 	require.Contains(t, string(out), "passed all tests")

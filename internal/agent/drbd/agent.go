@@ -1,0 +1,292 @@
+// Package drbd is the ocf:mfs:drbd resource agent: a promotable clone of one
+// DRBD resource, driven through the drbd domain client and read through
+// drbdproc, for use in place of ocf:linbit:drbd.
+package drbd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
+	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
+	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+)
+
+const (
+	defaultConf           = "/etc/drbd.conf"
+	defaultConnectTimeout = 10
+	// stateDirDefault is where resource agents keep state that must not
+	// survive a reboot (HA_RSCTMP in resource-agents).
+	stateDirDefault = "/run/resource-agents"
+)
+
+// Agent implements ocf.Agent, ocf.Promoter and ocf.Notifier.
+type Agent struct {
+	Runner   runner.Runner
+	ProcDrbd string                       // drbdproc.DefaultPath
+	StateDir string                       // "" = $HA_RSCTMP or /run/resource-agents
+	Markers  splitbrain.Markers           // split-brain markers left by our handler
+	LookPath func(string) (string, error) // exec.LookPath
+	Now      func() time.Time
+	Poll     time.Duration // how often start, promote and demote look again
+	// ScoreRecheck is how long a score written by this agent is trusted
+	// without asking the attribute daemon: a monitor reads its own note
+	// instead of forking crm_attribute every interval, but looks again
+	// after this long in case Pacemaker restarted and lost the attribute.
+	ScoreRecheck time.Duration
+}
+
+// New returns the agent wired to this machine.
+func New() *Agent {
+	return &Agent{Runner: runner.Exec{}, ProcDrbd: drbdproc.DefaultPath,
+		Markers:  splitbrain.Markers{Dir: splitbrain.MarkerDir},
+		LookPath: exec.LookPath, Now: time.Now, Poll: 500 * time.Millisecond, ScoreRecheck: 5 * time.Minute}
+}
+
+type params struct {
+	res            string
+	conf           string
+	scores         Scores
+	connectTimeout time.Duration
+}
+
+func readParams(env *ocf.Env) (params, error) {
+	p := params{conf: env.ParamOr("drbdconf", defaultConf), scores: DefaultScores}
+	p.res, _ = env.Param("drbd_resource")
+	if p.res == "" {
+		return p, ocf.Errorf(ocf.ErrConfigured, "drbd_resource is required")
+	}
+	if v, ok := env.Param("adjust_master_score"); ok && v != "" {
+		s, err := ParseScores(v)
+		if err != nil {
+			return p, ocf.Errorf(ocf.ErrConfigured, "%v", err)
+		}
+		p.scores = s
+	}
+	secs, err := env.IntParam("connect_timeout", defaultConnectTimeout)
+	if err != nil || secs < 0 {
+		return p, ocf.Errorf(ocf.ErrConfigured, "connect_timeout must be a number of seconds, not %q", env.ParamOr("connect_timeout", ""))
+	}
+	p.connectTimeout = time.Duration(secs) * time.Second
+	return p, nil
+}
+
+// validateClone checks the meta attributes a DRBD resource needs as a
+// promotable clone: one instance per node, at most two Primaries (two only
+// with allow-two-primaries in drbd.conf), and notifications, without which
+// the agent never hears that its peer came back.
+func validateClone(m ocf.CloneMeta) error {
+	switch {
+	case !m.IsClone || !m.Promotable:
+		return ocf.Errorf(ocf.ErrConfigured, "ocf:mfs:drbd must run as a promotable clone (ms or clone promotable=true)")
+	case m.NodeMax != 0 && m.NodeMax != 1:
+		return ocf.Errorf(ocf.ErrConfigured, "clone-node-max must be 1, not %d", m.NodeMax)
+	case m.PromotedNodeMax != 0 && m.PromotedNodeMax != 1:
+		return ocf.Errorf(ocf.ErrConfigured, "promoted-node-max must be 1, not %d", m.PromotedNodeMax)
+	case m.PromotedMax > 2:
+		return ocf.Errorf(ocf.ErrConfigured, "promoted-max must be at most 2, not %d", m.PromotedMax)
+	case !m.Notify:
+		return ocf.Errorf(ocf.ErrConfigured, "notify=true is required on the clone")
+	}
+	return nil
+}
+
+// instance is one action's view of the resource.
+type instance struct {
+	a      *Agent
+	r      *ocf.Request
+	p      params
+	client *drbd.Client
+	src    *drbdproc.Source
+	scorer *ocf.Scorer
+	note   *note
+}
+
+func (a *Agent) instance(r *ocf.Request) (*instance, error) {
+	p, err := readParams(r.Env)
+	in := &instance{a: a, r: r, p: p,
+		client: &drbd.Client{Runner: a.Runner, Config: p.conf},
+		src:    &drbdproc.Source{Path: a.ProcDrbd, Runner: a.Runner},
+		scorer: &ocf.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log},
+	}
+	in.note = loadNote(a.stateDir(r.Env), p.res)
+	return in, err
+}
+
+func (a *Agent) stateDir(env *ocf.Env) string {
+	if a.StateDir != "" {
+		return a.StateDir
+	}
+	if d, ok := env.Get("HA_RSCTMP"); ok && d != "" {
+		return d
+	}
+	return stateDirDefault
+}
+
+// Validate implements ocf.Agent: parameters, clone meta attributes, drbdadm,
+// and the resource's definition in drbdconf.
+func (a *Agent) Validate(ctx context.Context, r *ocf.Request) error {
+	in, err := a.instance(r)
+	if err != nil {
+		return err
+	}
+	if err := validateClone(r.Env.Clone()); err != nil {
+		return err
+	}
+	_, err = in.minorFromConf(ctx)
+	return err
+}
+
+// minorFromConf asks drbdadm for the resource's minor, which also proves
+// that drbdadm is installed and that drbdconf defines the resource.
+func (in *instance) minorFromConf(ctx context.Context) (int, error) {
+	if _, err := in.a.LookPath("drbdadm"); err != nil {
+		return 0, ocf.Errorf(ocf.ErrInstalled, "drbdadm not found: install drbd-utils")
+	}
+	if _, err := os.Stat(in.p.conf); err != nil {
+		return 0, ocf.Errorf(ocf.ErrInstalled, "drbdconf %s: %v", in.p.conf, err)
+	}
+	minor, err := in.client.Minor(ctx, in.p.res)
+	if err != nil {
+		return 0, ocf.Errorf(ocf.ErrConfigured, "resource %s is not defined in %s: %v", in.p.res, in.p.conf, err)
+	}
+	return minor, nil
+}
+
+// minor returns the resource's minor, from the note when drbdconf has not
+// changed since, so that a monitor forks no drbdadm.
+func (in *instance) minor(ctx context.Context) (int, error) {
+	mtime := confMtime(in.p.conf)
+	if in.note.Minor != nil && in.note.Conf == in.p.conf && in.note.ConfMtime == mtime {
+		return *in.note.Minor, nil
+	}
+	m, err := in.minorFromConf(ctx)
+	if err != nil {
+		return 0, err
+	}
+	in.note.Minor, in.note.Conf, in.note.ConfMtime = &m, in.p.conf, mtime
+	in.saveNote()
+	return m, nil
+}
+
+func confMtime(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.ModTime().UnixNano()
+}
+
+// device is the resource's state in the kernel; ok is false when the
+// resource is not up (or the module is not loaded).
+func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, err error) {
+	st, err := in.src.Read(ctx)
+	if errors.Is(err, os.ErrNotExist) {
+		return dev, false, nil
+	}
+	if err != nil {
+		return dev, false, ocf.Errorf(ocf.ErrGeneric, "read DRBD state: %v", err)
+	}
+	// DRBD 9 names its devices; /proc/drbd of 8.4 knows only minors.
+	for _, d := range st.Devices {
+		if d.Resource == in.p.res && d.Volume == 0 {
+			return d, configured(d), nil
+		}
+	}
+	if st.Major() >= 9 {
+		return dev, false, nil
+	}
+	minor, err := in.minor(ctx)
+	if err != nil {
+		return dev, false, err
+	}
+	dev, found := st.Device(minor)
+	return dev, found && configured(dev), nil
+}
+
+func (in *instance) saveNote() {
+	if err := in.note.save(in.a.stateDir(in.r.Env), in.p.res); err != nil {
+		in.r.Log.Debugf("state note: %v", err)
+	}
+}
+
+// updateScore sets the score the device deserves, or removes it. It asks
+// crm_attribute only when the score changed since this agent last wrote it,
+// or when that was longer ago than ScoreRecheck.
+func (in *instance) updateScore(ctx context.Context, dev drbdproc.Device, fresh bool) error {
+	want, ok := in.p.scores.Score(dev)
+	now := in.a.Now()
+	if !fresh && in.note.Score != nil && (*in.note.Score >= 0) == ok && (!ok || *in.note.Score == want) &&
+		now.Sub(time.Unix(0, in.note.ScoreAt)) < in.a.ScoreRecheck {
+		return nil
+	}
+	var err error
+	if ok {
+		_, err = in.scorer.Set(ctx, want)
+	} else {
+		err = in.scorer.Delete(ctx)
+		want = -1
+	}
+	if err != nil {
+		return err
+	}
+	in.note.Score, in.note.ScoreAt = &want, now.UnixNano()
+	in.saveNote()
+	return nil
+}
+
+// splitBrainNotice explains a StandAlone device to the operator. It never
+// acts on it: choosing which node's changes to throw away is an operator's
+// decision (drbd-splitbrain resolve).
+func (in *instance) splitBrainNotice(dev drbdproc.Device) {
+	if dev.CState != "StandAlone" {
+		return
+	}
+	mk, _ := in.a.Markers.Load(in.p.res)
+	msg := fmt.Sprintf("%s is StandAlone (not replicating); see drbd-splitbrain status", in.p.res)
+	if mk != nil {
+		msg = fmt.Sprintf("%s is StandAlone after a split brain detected %s; resolve with drbd-splitbrain",
+			in.p.res, mk.DetectedAt.Format(time.RFC3339))
+	}
+	in.r.Log.Warnf("%s", msg)
+	in.r.Notice = msg
+}
+
+// Monitor implements ocf.Agent: 7 when the resource is not up, 8 when
+// Primary, 0 when Secondary. On DRBD 8.4 it reads /proc/drbd and forks
+// nothing unless the score must change.
+func (a *Agent) Monitor(ctx context.Context, r *ocf.Request) error {
+	in, err := a.instance(r)
+	if err != nil {
+		return err
+	}
+	dev, up, err := in.device(ctx)
+	if err != nil {
+		// On a node without drbd-utils or without the resource a probe
+		// has found nothing running, which is all it asks.
+		if r.Probe && (ocf.CodeOf(err) == ocf.ErrInstalled || ocf.CodeOf(err) == ocf.ErrConfigured) {
+			return ocf.Errorf(ocf.NotRunning, "%v", err)
+		}
+		return err
+	}
+	if !up {
+		return ocf.Errorf(ocf.NotRunning, "%s is not up", in.p.res)
+	}
+	in.splitBrainNotice(dev)
+	if !r.Probe {
+		if err := in.updateScore(ctx, dev, false); err != nil {
+			// A monitor reports the device, not the attribute daemon.
+			r.Log.Warnf("promotion score: %v", err)
+		}
+	}
+	if dev.Role == "Primary" {
+		return &ocf.Error{Code: ocf.RunningPromoted}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package drbd
+
+import "github.com/ocf-mfs/ocf-mfs/internal/ocf"
+
+const longDesc = `Manages one DRBD resource as a promotable clone, in place of
+ocf:linbit:drbd: the same parameters where they mean the same, the same
+promotion scores by default.
+
+Monitor reads /proc/drbd directly on DRBD 8.4 (one "drbdsetup events2 --now"
+on DRBD 9) and forks nothing else: the minor of the resource and the last
+promotion score written are remembered in HA_RSCTMP, and crm_attribute runs
+only when the score must change (or every five minutes, in case Pacemaker
+restarted and forgot it).
+
+Promotion scores (adjust_master_score, four numbers A B C D):
+  D  UpToDate and Primary                                   (10000)
+  C  UpToDate and Secondary, the peer's disk state known    (1000)
+  B  UpToDate, the peer's disk state unknown (disconnected) (10)
+  A  Consistent                                             (5)
+  -  Outdated, Inconsistent, Diskless, Failed: no score, never promoted
+
+A resource left StandAlone, for example after a split brain, keeps running
+and is reported through the exit reason and the log; the agent never
+discards data itself (see drbd-splitbrain).
+
+The clone needs clone-node-max=1, promoted-node-max=1, promoted-max=1 (2
+only with allow-two-primaries in drbd.conf) and notify=true.`
+
+// Metadata implements ocf.Agent.
+func (a *Agent) Metadata() *ocf.Metadata {
+	return &ocf.Metadata{
+		Name:      "drbd",
+		Version:   "1.0",
+		ShortDesc: "DRBD resource as a promotable clone",
+		LongDesc:  longDesc,
+		Parameters: []ocf.Parameter{
+			{Name: "drbd_resource", Required: true, Unique: true, Type: ocf.TypeString,
+				ShortDesc: "DRBD resource name",
+				LongDesc:  "The name of the resource in drbdconf."},
+			{Name: "drbdconf", Type: ocf.TypeString, Default: defaultConf,
+				ShortDesc: "path to drbd.conf",
+				LongDesc:  "The DRBD configuration file that defines drbd_resource, passed to drbdadm with -c."},
+			{Name: "adjust_master_score", Type: ocf.TypeString, Default: "5 10 1000 10000",
+				ShortDesc: "promotion scores A B C D",
+				LongDesc: "Four promotion scores: A for Consistent data; B for UpToDate data whose peer disk " +
+					"state is unknown; C for UpToDate and Secondary with the peer's disk state known; D for " +
+					"UpToDate and Primary. Outdated, Inconsistent and Diskless get no score."},
+			{Name: "connect_timeout", Type: ocf.TypeInteger, Default: "10",
+				ShortDesc: "seconds start waits for the peer",
+				LongDesc: "After bringing the resource up, start waits this many seconds (never past its own " +
+					"timeout) for the connection to the peer, so that the first score reflects it. A peer " +
+					"that does not answer is not an error: the first node of a cluster starts alone."},
+		},
+		Actions: []ocf.Action{
+			{Name: "start", Timeout: "240s"},
+			{Name: "promote", Timeout: "90s"},
+			{Name: "demote", Timeout: "90s"},
+			{Name: "notify", Timeout: "90s"},
+			{Name: "stop", Timeout: "100s"},
+			{Name: "monitor", Timeout: "20s", Interval: "29s", Depth: "0", Role: "Promoted"},
+			{Name: "monitor", Timeout: "20s", Interval: "31s", Depth: "0", Role: "Unpromoted"},
+			{Name: "validate-all", Timeout: "30s"},
+			{Name: "meta-data", Timeout: "5s"},
+		},
+	}
+}
