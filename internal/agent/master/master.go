@@ -276,6 +276,15 @@ func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
 	if len(pids) == 0 {
 		return nil
 	}
+	// A master stopped by SIGSTOP would sit on SIGTERM until the stop
+	// timeout and then lose its metadata to SIGKILL; resumed, it stores
+	// it and exits like any other.
+	for _, pid := range pids {
+		if p, err := in.host.Process(pid); err == nil && p.Stopped() {
+			r.Log.Warnf("mfsmaster (pid %d) is stopped (SIGSTOP): resuming it so that it can store its metadata", pid)
+			_ = a.Signal(pid, syscall.SIGCONT)
+		}
+	}
 	// Keep time for SIGKILL and its wait: a stop that times out makes
 	// Pacemaker fence or block the node.
 	reserve := 5 * time.Second

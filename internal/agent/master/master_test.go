@@ -218,12 +218,14 @@ func TestStoppedMasterIsAFailureAndNotRestartedOver(t *testing.T) {
 	assert.Contains(t, o.stderr, "not starting a second one")
 	assert.Equal(t, pid, l.pid(t))
 
-	// Stop of a stopped master: mfsmaster stop cannot get through, the
-	// agent kills it before the deadline and says so.
-	o = run(t, a, l.env, "stop", "OCF_RESKEY_CRM_meta_timeout", "8000", "HA_LOGFACILITY", "", "HA_LOGFILE", filepath.Join(l.dir, "ha.log"))
+	// Stop of a stopped master: resumed, it stores its metadata and exits
+	// cleanly instead of being killed at the deadline.
+	o = run(t, a, l.env, "stop", "OCF_RESKEY_CRM_meta_timeout", "60000", "HA_LOGFACILITY", "", "HA_LOGFILE", filepath.Join(l.dir, "ha.log"))
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
 	log, _ := os.ReadFile(filepath.Join(l.dir, "ha.log"))
-	assert.Contains(t, string(log), "sending SIGKILL")
+	assert.Contains(t, string(log), fmt.Sprintf("mfsmaster (pid %d) is stopped (SIGSTOP): resuming it", pid))
+	assert.NotContains(t, string(log), "sending SIGKILL")
+	assert.FileExists(t, filepath.Join(l.dir, "data", "metadata.mfs"), "a clean stop stores the metadata")
 	assert.Equal(t, ocf.NotRunning, run(t, a, l.env, "monitor").code)
 }
 
@@ -337,4 +339,41 @@ func TestUnknownActionAndUsage(t *testing.T) {
 	o := run(t, a, nil, "meta-data")
 	assert.Equal(t, ocf.Success, o.code)
 	assert.True(t, strings.HasPrefix(o.stdout, "<?xml"))
+}
+
+// A master that does not exit on SIGTERM in time (stuck writing a huge
+// metadata file, say) is killed once the stop deadline leaves no room for a
+// clean exit, and the agent logs that it did. The real mfsmaster cannot be
+// made that slow, so a stand-in that ignores SIGTERM takes its place, with
+// binary=/bin/true standing in for "mfsmaster stop" reaching nobody.
+func TestStopEscalatesToSigkillAtTheDeadline(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	stub := filepath.Join(l.dir, "mfsstub")
+	sh, err := os.ReadFile("/bin/sh")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(stub, sh, 0o755))
+	cmd := exec.Command(stub, "-c", `trap "" TERM; while :; do sleep 0.1; done`)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	require.NoError(t, os.WriteFile(filepath.Join(l.data(), mfs.LockName), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644))
+	a.MasterName = "mfsstub"
+
+	logFile := filepath.Join(l.dir, "ha.log")
+	start := time.Now()
+	o := run(t, a, l.env, "stop", "OCF_RESKEY_binary", "/bin/true", "OCF_RESKEY_CRM_meta_timeout", "6000",
+		"HA_LOGFACILITY", "", "HA_LOGFILE", logFile)
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stand-in master survived the stop")
+	}
+	log, _ := os.ReadFile(logFile)
+	assert.Contains(t, string(log), fmt.Sprintf("mfsmaster (pid %d) did not store its metadata and exit before the stop timeout: sending SIGKILL", cmd.Process.Pid))
+	// It waited for a clean exit first rather than killing at once.
+	assert.Greater(t, time.Since(start), 2*time.Second)
 }
