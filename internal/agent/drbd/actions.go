@@ -228,6 +228,37 @@ func (in *instance) canPromote(dev drbdproc.Device) error {
 	return nil
 }
 
+// waitPeerDemoted gives a peer that still reads as Primary up to PeerGrace
+// to stop being one. When the link between the nodes breaks, corosync may
+// notice before DRBD does (its ping timeout is longer than the totem
+// token), so for a few seconds a survivor asked to promote still sees the
+// vanished peer as Primary; failing at once would count a failure against
+// the only node that can take over.
+func (in *instance) waitPeerDemoted(ctx context.Context, dev drbdproc.Device) drbdproc.Device {
+	limit := in.a.Now().Add(in.a.PeerGrace)
+	if dl, ok := ctx.Deadline(); ok {
+		if half := in.a.Now().Add(time.Until(dl) / 2); half.Before(limit) {
+			limit = half
+		}
+	}
+	for dev.PeerRole == "Primary" && in.a.Now().Before(limit) {
+		select {
+		case <-ctx.Done():
+			return dev
+		case <-time.After(in.a.Poll):
+		}
+		d, up, err := in.device(ctx)
+		if err != nil || !up {
+			return dev
+		}
+		dev = d
+	}
+	if dev.PeerRole != "Primary" {
+		in.r.Log.Infof("peer of %s no longer Primary (%s/%s): promoting", in.p.res, dev.CState, dev.PeerRole)
+	}
+	return dev
+}
+
 // refusedForGood tells DRBD refusals that waiting will not change.
 func refusedForGood(err error) bool {
 	var ce *runner.CommandError
@@ -262,6 +293,9 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 		return err
 	}
 	if dev.Role != "Primary" {
+		if dev.PeerRole == "Primary" {
+			dev = in.waitPeerDemoted(ctx, dev)
+		}
 		if err := in.canPromote(dev); err != nil {
 			// Pacemaker looks elsewhere when the score says so, rather
 			// than retrying here in a loop.

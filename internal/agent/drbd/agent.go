@@ -40,13 +40,17 @@ type Agent struct {
 	// instead of forking crm_attribute every interval, but looks again
 	// after this long in case Pacemaker restarted and lost the attribute.
 	ScoreRecheck time.Duration
+	// PeerGrace is how long promote waits for a peer that still reads as
+	// Primary, at most half the promote timeout.
+	PeerGrace time.Duration
 }
 
 // New returns the agent wired to this machine.
 func New() *Agent {
 	return &Agent{Runner: runner.Exec{}, ProcDrbd: drbdproc.DefaultPath,
 		Markers:  splitbrain.Markers{Dir: splitbrain.MarkerDir},
-		LookPath: exec.LookPath, Now: time.Now, Poll: 500 * time.Millisecond, ScoreRecheck: 5 * time.Minute}
+		LookPath: exec.LookPath, Now: time.Now, Poll: 500 * time.Millisecond, ScoreRecheck: 5 * time.Minute,
+		PeerGrace: 30 * time.Second}
 }
 
 type params struct {

@@ -56,7 +56,7 @@ func newSim(t *testing.T, procCapture string) *sim {
 	s.agent = &Agent{Runner: s.fake, ProcDrbd: s.proc, StateDir: filepath.Join(dir, "run"),
 		Markers:  splitbrain.Markers{Dir: filepath.Join(dir, "markers")},
 		LookPath: func(p string) (string, error) { return "/usr/sbin/" + p, nil },
-		Now:      time.Now, Poll: time.Millisecond, ScoreRecheck: time.Hour}
+		Now:      time.Now, Poll: time.Millisecond, ScoreRecheck: time.Hour, PeerGrace: 50 * time.Millisecond}
 	s.env = map[string]string{
 		"OCF_RESOURCE_INSTANCE":                  inst,
 		"OCF_RESKEY_drbd_resource":               "r0",
@@ -528,21 +528,43 @@ func TestPromote(t *testing.T) {
 		assert.NotContains(t, c, "primary r0")
 	}
 
+	// The link just broke and DRBD has not noticed yet: the peer still
+	// reads as Primary for a few polls, then the connection drops.
+	polls := 0
+	s.agent.Now = func() time.Time {
+		if polls++; polls == 4 {
+			s.setProc("partitioned.node2.proc-drbd.txt") // WFConnection, Secondary/Unknown
+		}
+		return time.Now()
+	}
+	s.fake.On(s.drbdadm("primary r0"), runner.OK(""))
+	s.fake.On(crmGet, runner.OK("10\n"))
+	s.fake.On(crmSet("10000"), runner.OK(""))
+	s.fake.Hook = func(argv string) {
+		if argv == s.drbdadm("primary r0") {
+			s.setProc("partitioned.node1.proc-drbd.txt") // Primary, peer gone
+		}
+	}
+	n := len(s.fake.Calls())
+	o = s.run("promote")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Equal(t, []string{s.drbdadm("primary r0"), crmGet, crmSet("10000")}, s.calls(&n))
+	assert.Contains(t, o.stderr, "no longer Primary")
+	s.agent.Now = time.Now
+
 	// The peer demoted: promote, and the score follows.
 	swapRoles := strings.NewReplacer("ro:Secondary/Primary", "ro:Secondary/Secondary")
 	require.NoError(t, os.WriteFile(s.proc, []byte(swapRoles.Replace(capture(t, "connected.node2.proc-drbd.txt"))), 0o644))
-	s.fake.On(s.drbdadm("primary r0"), runner.OK(""))
 	s.fake.Hook = func(argv string) {
 		if argv == s.drbdadm("primary r0") {
 			s.setProc("connected.node1.proc-drbd.txt")
 		}
 	}
-	s.fake.Replace(crmGet, runner.OK("1000\n"))
-	s.fake.On(crmSet("10000"), runner.OK(""))
-	n := len(s.fake.Calls())
+	n = len(s.fake.Calls())
 	o = s.run("promote")
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
-	assert.Equal(t, []string{s.drbdadm("primary r0"), crmGet, crmSet("10000")}, s.calls(&n))
+	// 10000 is already the score this agent last wrote: no CIB traffic.
+	assert.Equal(t, []string{s.drbdadm("primary r0")}, s.calls(&n))
 
 	// Promoting the promoted is a no-op.
 	o = s.run("promote")
