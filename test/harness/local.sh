@@ -97,11 +97,12 @@ EOF
   # Every run starts from an empty CIB, not from what a previous run left.
   rm -rf /var/lib/pacemaker/cib/* /var/lib/pacemaker/pengine/* 2>/dev/null
   mkdir -p /var/log/pacemaker /run/crm && chown hacluster:haclient /var/log/pacemaker 2>/dev/null
+  # $! would be the pid of the subshell running in_ns, not the daemon's.
   in_ns setsid corosync -f >>"$STATE/corosync.out" 2>&1 </dev/null &
-  echo $! >"$STATE/corosync.pid"
   wait_until 30 "corosync" in_ns corosync-cfgtool -s || { tail -20 "$STATE/corosync.log" "$STATE/corosync.out" >&2; return 1; }
+  pgrep -nx corosync >"$STATE/corosync.pid"
   PCMK_logfile=$STATE/pacemaker.log in_ns setsid pacemakerd >>"$STATE/pacemakerd.out" 2>&1 </dev/null &
-  echo $! >"$STATE/pacemakerd.pid"
+  wait_until 10 "pacemakerd" pgrep -x pacemakerd && pgrep -nx pacemakerd >"$STATE/pacemakerd.pid"
   wait_until 120 "the node to be online with a DC" node_online || { in_ns crm_mon -1 >&2; tail -30 "$STATE/pacemaker.log" >&2; return 1; }
   # The tutorial's settings: one node, no fencing device.
   in_ns crm_attribute --type crm_config --name stonith-enabled --update false &&
