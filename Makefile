@@ -4,10 +4,12 @@
 #   make deps       install the Debian packages the tests and the demo need (root)
 #   make test       deps, vet, unit tests (-race), fuzz smoke, integration tests with real programs
 #   make lint       gofmt, go vet, staticcheck
-#   make install    DESTDIR=... PREFIX=/usr OCF_ROOT=/usr/lib/ocf
+#   make man        man pages in bin/man, from the agents' meta-data and drbd-splitbrain's CLI
+#   make install    DESTDIR=... PREFIX=/usr OCF_ROOT=/usr/lib/ocf MANDIR=$(PREFIX)/share/man
 #   make demo       a local Pacemaker managing a real mfsmaster through ocf:mfs:master
 #   make e2e        the two-VM real-DRBD end-to-end suite
-#   make rpm        binary and source RPMs, checked with rpmlint
+#   make dist       dist/ocf-mfs-VERSION.tar.gz, Go modules vendored: builds without network
+#   make rpm        binary and source RPMs in dist/rpmbuild, checked with rpmlint
 #   make bench      benchmarks against what users run today
 
 SHELL       := /bin/bash
@@ -16,17 +18,30 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 PREFIX      ?= /usr
 SBINDIR     ?= $(PREFIX)/sbin
 OCF_ROOT    ?= /usr/lib/ocf
+MANDIR      ?= $(PREFIX)/share/man
 DESTDIR     ?=
 BIN         := bin
 BINARIES    := ocf-mfsmaster ocf-mfsdrbd drbd-splitbrain
+# Each agent's man page, as PAGE:BINARY; ocf_mfs_master(7) is the name
+# Pacemaker's own agents' pages follow (ocf_heartbeat_IPaddr2(7)).
+AGENT_PAGES := ocf_mfs_master:ocf-mfsmaster ocf_mfs_drbd:ocf-mfsdrbd
+MAN         := $(BIN)/man
 LDFLAGS     := -s -w -X github.com/ocf-mfs/ocf-mfs/internal/version.Version=$(VERSION)
 GOFLAGS_BUILD ?= -trimpath
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 20s
+# RPM's Version may not hold '-': v0.1-3-gabc1234 becomes 0.1.3.gabc1234, an
+# untagged abc1234 becomes 0.0.0.gitabc1234, -dirty becomes .dirty.
+RPM_VERSION := $(shell echo '$(VERSION)' | sed -E 's/^v//; s/^([0-9a-f]{7,})(-dirty)?$$/0.0.0.git\1\2/; s/-/./g; s/[^A-Za-z0-9._+~^]/_/g')
+DIST_NAME   := ocf-mfs-$(RPM_VERSION)
+RPMTOP      := $(CURDIR)/dist/rpmbuild
+# On a machine whose packages are not RPMs (Debian) rpmbuild cannot see the
+# build dependencies it would check, so it must not check them.
+RPMBUILD_FLAGS ?= $(shell rpm -q --whatprovides /bin/sh >/dev/null 2>&1 || echo --nodeps)
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build deps test vet unit fuzz integration lint install uninstall \
+.PHONY: all build man deps test vet unit fuzz integration lint install uninstall \
         demo demo-stop e2e rpm dist bench clean
 
 all: build
@@ -39,6 +54,20 @@ build:
 	    echo "built $(BIN)/$$b $(VERSION)"; \
 	  fi; \
 	done
+
+# Agent pages are made from the meta-data the built agent prints, so they
+# say exactly what crm and pcs are told.
+man: build
+	@rm -rf $(MAN) && mkdir -p $(MAN)
+	$(GO) build -o $(BIN)/genman ./tools/genman
+	@set -o pipefail; for p in $(AGENT_PAGES); do \
+	  page=$${p%%:*}; b=$${p#*:}; \
+	  if [ -x $(BIN)/$$b ]; then \
+	    $(BIN)/$$b meta-data | $(BIN)/genman ocf -provider mfs -version $(VERSION) > $(MAN)/$$page.7 || exit 1; \
+	    echo "made $(MAN)/$$page.7"; \
+	  fi; \
+	done
+	$(BIN)/genman drbd-splitbrain -version $(VERSION) > $(MAN)/drbd-splitbrain.8
 
 deps:
 	@scripts/deps.sh
@@ -72,14 +101,17 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-install: build
-	install -d $(DESTDIR)$(OCF_ROOT)/resource.d/mfs $(DESTDIR)$(SBINDIR)
+install: build man
+	install -d $(DESTDIR)$(OCF_ROOT)/resource.d/mfs $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	@if [ -x $(BIN)/ocf-mfsmaster ]; then install -m 0755 $(BIN)/ocf-mfsmaster $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/master; fi
 	@if [ -x $(BIN)/ocf-mfsdrbd ]; then install -m 0755 $(BIN)/ocf-mfsdrbd $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/drbd; fi
 	@if [ -x $(BIN)/drbd-splitbrain ]; then install -m 0755 $(BIN)/drbd-splitbrain $(DESTDIR)$(SBINDIR)/drbd-splitbrain; fi
+	install -m 0644 $(MAN)/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 $(MAN)/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
 	rm -f $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/master $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/drbd $(DESTDIR)$(SBINDIR)/drbd-splitbrain
+	rm -f $(DESTDIR)$(MANDIR)/man7/ocf_mfs_master.7 $(DESTDIR)$(MANDIR)/man7/ocf_mfs_drbd.7 $(DESTDIR)$(MANDIR)/man8/drbd-splitbrain.8
 
 # The main job: a local Pacemaker managing a real mfsmaster through
 # ocf:mfs:master, with a kill -9 it detects and recovers (as root).
@@ -94,7 +126,29 @@ demo-stop:
 e2e: build
 	test/e2e/run.sh $(E2E)
 
-rpm dist bench:
+# The source tarball RPMs (and anyone without network) build from: the
+# tracked files as they are in the working tree, vendor/ from `go mod vendor`,
+# and the spec's Version set to this one. Reproducible: sorted, owned by
+# root, dated by the last commit.
+dist:
+	@set -euo pipefail; d=dist/$(DIST_NAME); rm -rf $$d $$d.tar.gz; mkdir -p $$d; \
+	tree=$$(git stash create); git archive --format=tar $${tree:-HEAD} | tar -x -C $$d; \
+	(cd $$d && $(GO) mod vendor); \
+	sed -i -E -e 's/^(Version:[[:space:]]+).*/\1$(RPM_VERSION)/' \
+	  -e '0,/^\* /s/^(\* .*> - ).*(-[0-9]+)$$/\1$(RPM_VERSION)\2/' $$d/packaging/rpm/ocf-mfs.spec; \
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$$(git log -1 --format=%ct) \
+	  -C dist -cf - $(DIST_NAME) | gzip -n9 > $$d.tar.gz; \
+	rm -rf $$d; echo "dist: $$d.tar.gz"
+
+# rpmbuild -ta takes the spec from the tarball, so the RPMs are built just as
+# a packager would build them from the release tarball.
+rpm: dist
+	rm -rf $(RPMTOP)
+	rpmbuild -ta $(RPMBUILD_FLAGS) --define "_topdir $(RPMTOP)" dist/$(DIST_NAME).tar.gz
+	rpm -qlpv $(RPMTOP)/RPMS/*/*.rpm $(RPMTOP)/SRPMS/*.rpm
+	rpmlint -r packaging/rpm/ocf-mfs.rpmlintrc $(RPMTOP)/RPMS/*/*.rpm $(RPMTOP)/SRPMS/*.rpm
+
+bench:
 	@echo "make $@: not built yet (see the open issues)"; exit 1
 
 clean:

@@ -181,3 +181,34 @@ func boolDigit(b bool) string {
 	}
 	return "0"
 }
+
+// ParseXML reads a meta-data document back, as an agent prints it, so that
+// tools (the man page generator) work from what the agent really reports
+// rather than from a second copy of its table.
+func ParseXML(data []byte) (*Metadata, error) {
+	var doc xmlAgent
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("meta-data: %w", err)
+	}
+	m := &Metadata{
+		Name:      doc.Name,
+		Version:   doc.Version,
+		LongDesc:  doc.LongDesc.Text,
+		ShortDesc: doc.ShortDesc.Text,
+	}
+	for _, p := range doc.Parameters {
+		m.Parameters = append(m.Parameters, Parameter{
+			Name:      p.Name,
+			Required:  p.Required == "1" || p.Required == "true",
+			Unique:    p.Unique == "1" || p.Unique == "true",
+			LongDesc:  p.LongDesc.Text,
+			ShortDesc: p.ShortDesc.Text,
+			Type:      p.Content.Type,
+			Default:   p.Content.Default,
+		})
+	}
+	for _, a := range doc.Actions {
+		m.Actions = append(m.Actions, Action(a))
+	}
+	return m, m.Check()
+}

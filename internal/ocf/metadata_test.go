@@ -62,3 +62,16 @@ func TestMetadataCheck(t *testing.T) {
 	}
 	assert.NoError(t, toyMetadata().Check())
 }
+
+func TestParseXMLReadsBackWhatWriteXMLWrote(t *testing.T) {
+	m := toyMetadata()
+	m.Actions = append(m.Actions, Action{Name: "monitor", Timeout: "20s", Interval: "29s", Role: "Promoted"})
+	var buf bytes.Buffer
+	require.NoError(t, m.WriteXML(&buf))
+	got, err := ParseXML(buf.Bytes())
+	require.NoError(t, err)
+	assert.Equal(t, m, got)
+
+	_, err = ParseXML([]byte("<resource-agent"))
+	assert.Error(t, err)
+}
