@@ -148,8 +148,10 @@ rpm: dist
 	rpm -qlpv $(RPMTOP)/RPMS/*/*.rpm $(RPMTOP)/SRPMS/*.rpm
 	rpmlint -r packaging/rpm/ocf-mfs.rpmlintrc $(RPMTOP)/RPMS/*/*.rpm $(RPMTOP)/SRPMS/*.rpm
 
-bench:
-	@echo "make $@: not built yet (see the open issues)"; exit 1
+# Benchmarks against what users run today, side by side, written to
+# docs/benchmarks.md. BENCH_LAB=1 adds the DRBD agents in the two-VM lab.
+bench: build
+	$(GO) run ./tools/bench $(if $(BENCH_LAB),-lab) -o docs/benchmarks.md
 
 clean:
 	rm -rf $(BIN) dist
