@@ -49,14 +49,10 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	@for b in $(BINARIES); do \
-	  if [ -d cmd/$$b ] && ls cmd/$$b/*.go >/dev/null 2>&1; then \
-	    $(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN)/$$b ./cmd/$$b || exit 1; \
-	    echo "built $(BIN)/$$b $(VERSION)"; \
-	  fi; \
+	  $(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN)/$$b ./cmd/$$b || exit 1; \
+	  echo "built $(BIN)/$$b $(VERSION)"; \
 	done
 
-# Agent pages are made from the meta-data the built agent prints, so they
-# say exactly what crm and pcs are told.
 man: build
 	@rm -rf $(MAN) && mkdir -p $(MAN)
 	$(GO) build -o $(BIN)/genman ./tools/genman
@@ -103,9 +99,9 @@ lint:
 
 install: build man
 	install -d $(DESTDIR)$(OCF_ROOT)/resource.d/mfs $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
-	@if [ -x $(BIN)/ocf-mfsmaster ]; then install -m 0755 $(BIN)/ocf-mfsmaster $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/master; fi
-	@if [ -x $(BIN)/ocf-mfsdrbd ]; then install -m 0755 $(BIN)/ocf-mfsdrbd $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/drbd; fi
-	@if [ -x $(BIN)/drbd-splitbrain ]; then install -m 0755 $(BIN)/drbd-splitbrain $(DESTDIR)$(SBINDIR)/drbd-splitbrain; fi
+	install -m 0755 $(BIN)/ocf-mfsmaster $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/master
+	install -m 0755 $(BIN)/ocf-mfsdrbd $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/drbd
+	install -m 0755 $(BIN)/drbd-splitbrain $(DESTDIR)$(SBINDIR)/drbd-splitbrain
 	install -m 0644 $(MAN)/*.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 $(MAN)/*.8 $(DESTDIR)$(MANDIR)/man8/
 
