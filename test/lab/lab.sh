@@ -25,7 +25,8 @@
 #
 # Environment: LAB (state dir, default /tmp/ocf-mfs-lab), OCF_MFS_BIN (our
 # binaries, default <repo>/bin), DISK_MB (DRBD backing disk, default 64),
-# MEM (MiB per VM, default 1024), LAB_PORT (first UDP port on 127.0.0.1,
+# MEM (MiB per VM, default 1536: mfsmaster, a chunkserver and a client
+# mount share each guest), LAB_PORT (first UDP port on 127.0.0.1,
 # default 47701), LAB_TIMEOUT (seconds one exec may take, default 600),
 # BOOT_TIMEOUT (default 180).
 set -u
@@ -37,8 +38,9 @@ LAB=${LAB:-/tmp/ocf-mfs-lab}
 OCF_MFS_BIN=${OCF_MFS_BIN:-$REPO/bin}
 KROOT=$LAB/kernel/root
 # corosync locks about 170 MiB in RAM and even an empty mfsmaster takes about
-# 200 MiB: with 512 MiB the guest OOM-kills mfsmaster.
-MEM=${MEM:-1024}
+# 200 MiB: with 512 MiB the guest OOM-kills mfsmaster, and with 1024 MiB
+# it still did once a chunkserver and a client mount ran beside it.
+MEM=${MEM:-1536}
 DISK_MB=${DISK_MB:-64}
 LAB_PORT=${LAB_PORT:-47701}
 NODES_ALL="node1 node2"

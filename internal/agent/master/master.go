@@ -221,10 +221,16 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, perr := mfs.Probe(pctx, in.cfg.Matocl)
 		cancel()
+		st, _ := in.m.State()
 		if perr == nil {
-			st, _ := in.m.State()
 			r.Log.Infof("mfsmaster started (pid %d, recovery %t)", st.PID, recover)
 			return nil
+		}
+		// The daemon can still die after 'mfsmaster start' returned (the
+		// kernel's OOM killer, for one): waiting out the start timeout
+		// would only delay the failover.
+		if !st.Running() {
+			return ocf.Errorf(ocf.ErrGeneric, "mfsmaster exited after it started (pid %d); see the system log and dmesg (out of memory?)", st.PID)
 		}
 		select {
 		case <-ctx.Done():

@@ -377,3 +377,17 @@ func TestStopEscalatesToSigkillAtTheDeadline(t *testing.T) {
 	// It waited for a clean exit first rather than killing at once.
 	assert.Greater(t, time.Since(start), 2*time.Second)
 }
+
+// A master that dies right after 'mfsmaster start' returned (the lab saw
+// the OOM killer do it) fails the start at once, with the reason, instead
+// of waiting out the start timeout for an answer that cannot come.
+func TestStartFailsWhenTheMasterDiesAfterStarting(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	fake := filepath.Join(l.dir, "mfsmaster-dies")
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n# reports a successful start, but no master stays\nexit 0\n"), 0o755))
+	o := run(t, a, l.env, "start", "OCF_RESKEY_binary", fake)
+	assert.Equal(t, ocf.ErrGeneric, o.code)
+	assert.Contains(t, o.stderr, "ocf-exit-reason:mfsmaster exited after it started")
+	assert.NotContains(t, o.stderr, "before the start timeout")
+}
