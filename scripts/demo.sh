@@ -31,6 +31,9 @@ until_ok() {
   done
 }
 
+# secs FROM TO: the seconds between two `date +%s.%N` stamps, to a tenth.
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
 cleanup() {
   "$H" run crm resource stop "$RSC" >/dev/null 2>&1 || true
   until_ok 60 "$RSC to stop" sh -c "! pgrep -f 'mfsmaster -c $CFG' >/dev/null" 2>/dev/null || true
@@ -86,13 +89,13 @@ t0=$(date +%s.%N)
 kill -9 "$old"
 until_ok 120 "Pacemaker to notice" sh -c "'$H' run crm_mon -1rf 2>/dev/null | grep -q \"$RSC.*monitor.*not running\""
 t1=$(date +%s.%N)
-say "Pacemaker's monitor noticed after $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s (monitor interval ${MONITOR} s):"
+say "Pacemaker's monitor noticed after $(secs "$t0" "$t1") s (monitor interval ${MONITOR} s):"
 "$H" run crm_mon -1rf 2>/dev/null | grep "$RSC.*monitor" | sed 's/^/      /'
 until_ok 120 "the restart" sh -c "pid=\$(head -1 $DATA/.mfsmaster.lock 2>/dev/null) && [ \"\$pid\" != $old ] && [ \"\$(cat /proc/\$pid/comm 2>/dev/null)\" = mfsmaster ]"
 until_ok 60 "mfsmaster to answer clients" answers
 t2=$(date +%s.%N)
 new=$(lock_pid)
-say "restarted in place as pid $new, $(printf '%.1f' "$(echo "$t2 - $t0" | bc)") s after the kill; no cron job involved"
+say "restarted in place as pid $new, $(secs "$t0" "$t2") s after the kill; no cron job involved"
 say "metadata.mfs was missing after the kill, so the agent recovered with 'mfsmaster -a':"
 ls "$DATA" | grep -E '^(metadata|changelog)' | sed 's/^/      /'
 crm_mon1

@@ -17,6 +17,8 @@ PACKAGES=(
   qemu-system-x86 busybox-static cpio kmod e2fsprogs python3 iproute2 procps psmisc
   # packaging
   rpm rpmlint
+  # make bench counts the processes each monitor runs
+  strace
   # build and tests
   git make ca-certificates
 )
