@@ -186,6 +186,27 @@ func TestLifecycleWithRealMaster(t *testing.T) {
 	assert.Equal(t, ocf.NotRunning, run(t, a, l.env, "reload").code)
 }
 
+// A master on DRBD loses acknowledged changes in a crash unless each one is
+// fsynced; start says so, and is quiet once the config asks for it.
+func TestStartWarnsUnlessChangelogIsSynced(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	o := run(t, a, l.env, "start")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Contains(t, o.stderr, "CHANGELOG_SAVE_MODE is 0 (the default)")
+	require.Equal(t, ocf.Success, run(t, a, l.env, "stop").code)
+
+	f, err := os.OpenFile(l.cfg, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("CHANGELOG_SAVE_MODE = 2\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	o = run(t, a, l.env, "start")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.NotContains(t, o.stderr, "CHANGELOG_SAVE_MODE")
+	require.Equal(t, ocf.Success, run(t, a, l.env, "stop").code)
+}
+
 func TestKillNineThenStartRecovers(t *testing.T) {
 	l, a, pid := started(t)
 	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
