@@ -83,6 +83,8 @@ for s in "${scenarios[@]}"; do
   t0=$SECONDS
   timeout -k 10 "${E2E_SCENARIO_TIMEOUT:-900}" bash "$s" 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
+  # Every scenario's key timings, for make bench (docs/benchmarks.md).
+  mkdir -p "$ART" && grep -h '^TIMING ' "$out" | sed "s/^TIMING /TIMING scenario=$name /" >>"$ART/timings.txt"
   if [ "$rc" = 0 ]; then
     echo "PASS $name ($((SECONDS - t0))s)"
     passed=$((passed + 1))
@@ -97,6 +99,6 @@ for s in "${scenarios[@]}"; do
   fi
   rm -f "$out"
 done
-timer_stop e2e_total
+timer_stop e2e_total | tee -a "$ART/timings.txt"
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

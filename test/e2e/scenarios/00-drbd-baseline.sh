@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Baseline every later scenario builds on: DRBD r0 created and synced, ext4 on
-# it, then the tutorial's stack under Pacemaker with the stock agents
-# (ocf:linbit:drbd promotable clone, Filesystem on /data, IPaddr2 VIP), and a
-# standby failover there and back. Leaves the cluster running, all resources
-# started, node1 and node2 online.
+# it, then the tutorial's stack under Pacemaker with our agents (ocf:mfs:drbd
+# promotable clone, Filesystem on /data, ocf:mfs:master with DATA_PATH on it,
+# IPaddr2 VIP), and a standby failover there and back. Leaves the cluster
+# running, all resources started, node1 and node2 online.
 set -eu
 . "$(dirname "$0")/../../lab/lib.sh"
+. "$(dirname "$0")/mfs.sh"
 CRM=$(cd "$(dirname "$0")" && pwd)/00-drbd-baseline.crm
-VIP=169.254.77.100
 
 log "DRBD: create-md + up on both nodes"
 for n in node1 node2; do
@@ -24,7 +24,10 @@ wait_drbd node1 'cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate' 300
 wait_drbd node2 'cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate' 60
 timer_stop drbd_initial_sync
 
-x node1 'mkfs.ext4 -q -F /dev/drbd0 && mount /dev/drbd0 /data && echo baseline >/data/baseline.txt && umount /data && drbdadm secondary r0'
+# The master's DATA_PATH starts from the empty metadata MooseFS ships.
+x node1 'mkfs.ext4 -q -F /dev/drbd0 && mount /dev/drbd0 /data && echo baseline >/data/baseline.txt &&
+  mkdir /data/mfs && cp /var/lib/mfs/metadata.mfs.empty /data/mfs/metadata.mfs && chown -R mfs:mfs /data/mfs &&
+  umount /data && drbdadm secondary r0'
 
 log "Pacemaker: start corosync + pacemaker on both nodes"
 timer_start cluster_online
@@ -35,18 +38,19 @@ timer_stop cluster_online
 log "Pacemaker: load the stack"
 timer_start stack_started
 x node1 "crm configure load update $CRM"
-wait_crm node1 "p_vip[[:space:]].*Started node[12]" 240
+wait_crm node1 "p_vip[[:space:]].*Started node[12]" 300
 timer_stop stack_started
 x node1 'crm_mon -1r'
 
-locate() { x node1 "crm_resource --locate -r $1" | sed -n 's/.* is running on: \([^ ]*\).*/\1/p' | head -1; }
 # check_active NODE: the file system, the data, the VIP and the DRBD
 # Primary are all on NODE (the peer may be Secondary or gone).
 check_active() {
   x "$1" "mountpoint -q /data || { echo '/data not mounted'; exit 1; }
     grep -qx baseline /data/baseline.txt || { echo 'baseline.txt lost'; exit 1; }
     ip -o addr show dev eth0 | grep -q ' $VIP/24 ' || { echo 'no VIP'; ip -o addr; exit 1; }
-    drbdadm role r0 | grep -q '^Primary/' || { echo \"role: \$(drbdadm role r0)\"; exit 1; }"
+    drbdadm role r0 | grep -q '^Primary/' || { echo \"role: \$(drbdadm role r0)\"; exit 1; }
+    pid=\$(head -1 /data/mfs/.mfsmaster.lock) && [ \"\$(cat /proc/\$pid/comm)\" = mfsmaster ] || { echo 'no mfsmaster'; exit 1; }"
+  wait_for "$1" "mfscli -H $VIP -P 9421 -SIN 2>/dev/null | grep -q 'master version'" 120 1
 }
 failover() { # failover FROM TO
   log "standby $1: everything moves to $2"

@@ -12,9 +12,8 @@
 # end, so the other scenarios can still make a real split brain.
 set -eu
 . "$(dirname "$0")/../../lab/lib.sh"
+. "$(dirname "$0")/mfs.sh"
 
-locate() { x node1 "crm_resource --locate -r $1" | sed -n 's/.* is running on: \([^ ]*\).*/\1/p' | head -1; }
-other() { [ "$1" = node1 ] && echo node2 || echo node1; }
 fence_id() { x node1 "cibadmin -Q -o constraints" | grep -o 'id="drbd-fence-by-handler-r0-[^"]*"' | head -1; }
 cut_drbd() {
   x "$1" 'modprobe -a sch_prio cls_u32 act_gact; tc qdisc add dev eth0 root handle 1: prio &&
@@ -74,6 +73,7 @@ wait_for node1 '! cibadmin -Q -o constraints | grep -q drbd-fence-by-handler-r0'
 timer_stop fence_constraint_removed
 x "$B" 'grep "unfence-peer r0" /var/log/drbd-splitbrain.log | tail -2'
 wait_crm node1 "p_vip[[:space:]].*Started $A" 120
+vip_once
 x "$A" 'grep -qx written-while-fenced /data/fenced.txt'
 fencing dont-care
 trap - EXIT
