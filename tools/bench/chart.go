@@ -45,7 +45,7 @@ func svgChart(groups []group) string {
 				w = x.value / max * barW
 			}
 			color := "#9aa5b1"
-			if i == 0 {
+			if i == 0 || strings.HasPrefix(x.label, "ocf:mfs:") || strings.HasPrefix(x.label, "ours:") {
 				color = "#2b7a3d" // ocf-mfs is listed first
 			}
 			fmt.Fprintf(&b, `<text x="10" y="%d">%s</text>`+"\n", y+15, html.EscapeString(x.label))

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Runs inside a lab node: N monitors of one agent on the real resource r0,
-# and prints one line of totals. Forks are counted from /proc/stat (the
-# guest runs nothing else), CPU from the shell's children times, attribute
-# tool calls through logging shims placed first in PATH and HA_SBIN_DIR.
+# and prints one line of totals: wall time, CPU from the shell's children
+# times, attribute tool calls through logging shims placed first in PATH
+# and HA_SBIN_DIR, and, from one more monitor under strace, the processes
+# it starts (threads are not processes: a Go agent's runtime threads would
+# count in /proc/stat's counter) and the programs it runs.
 #   guest-drbd-monitor.sh AGENT_PATH INSTANCE N
 set -u
 agent=$1 inst=$2 n=$3
@@ -24,16 +26,19 @@ export PATH=$shim:$PATH HA_SBIN_DIR=$shim OCF_ROOT=/usr/lib/ocf OCF_RESOURCE_INS
 $agent monitor >/dev/null 2>&1
 rm -f $shim/calls
 codes=""
-p0=$(awk '/^processes/ {print $2}' /proc/stat)
+times >$shim/times0 # what the warm-up cost, to subtract
+cpu0=$(tail -1 $shim/times0)
 t0=$(date +%s%N)
 for ((i = 0; i < n; i++)); do
   $agent monitor >/dev/null 2>&1
   codes="$codes $?"
 done
 t1=$(date +%s%N)
-p1=$(awk '/^processes/ {print $2}' /proc/stat)
 times >$shim/times # in this shell: its children's CPU, not a subshell's
 cpu=$(tail -1 $shim/times)
 calls=$(wc -l <$shim/calls 2>/dev/null || echo 0)
 writes=$(grep -cE -- ' -v | -D' $shim/calls 2>/dev/null || echo 0)
-echo "agent=$agent n=$n wall_ns=$((t1 - t0)) forks=$((p1 - p0)) cpu_user=${cpu% *} cpu_sys=${cpu#* } attr_calls=$calls attr_writes=$writes codes=$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%s:%s,", $2, $1}')"
+strace -f -qq -e signal=none -e trace=execve,fork,vfork,clone,clone3 -o $shim/strace $agent monitor >/dev/null 2>&1
+procs=$(($(grep -v 'resumed>' $shim/strace | grep -E '^[0-9]+ +(fork|vfork|clone|clone3)\(' | grep -vc CLONE_THREAD) + 1))
+execs=$(grep -v 'resumed>' $shim/strace | grep ' execve(' | grep -vc '= -1 ')
+echo "agent=$agent n=$n wall_ns=$((t1 - t0)) forks=$procs execs=$execs cpu_user=${cpu% *} cpu_sys=${cpu#* } cpu0_user=${cpu0% *} cpu0_sys=${cpu0#* } attr_calls=$calls attr_writes=$writes codes=$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%s:%s,", $2, $1}')"

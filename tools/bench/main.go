@@ -93,7 +93,8 @@ type stats struct {
 	name             string
 	wallMed, wallAvg time.Duration
 	cpuAvg           time.Duration
-	forksAvg         float64
+	forksAvg         float64 // processes and threads, from /proc/stat
+	procs, execs     int     // from one traced run
 	codes            string
 }
 
@@ -236,6 +237,35 @@ func freePorts(k int) ([]int, error) {
 	return ports, nil
 }
 
+// loopbackMaster writes an mfsmaster config in dir for a master on
+// loopback, on free ports, with DATA_PATH dir/data seeded from the empty
+// metadata moosefs-master ships.
+func loopbackMaster(dir string) (cfg, data string, clientPort int, err error) {
+	data = filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		return "", "", 0, err
+	}
+	empty, err := os.ReadFile("/var/lib/mfs/metadata.mfs.empty")
+	if err != nil {
+		return "", "", 0, fmt.Errorf("moosefs-master is not installed: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "metadata.mfs"), empty, 0o644); err != nil {
+		return "", "", 0, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "exports.cfg"), []byte("* / rw,alldirs,maproot=0\n"), 0o644); err != nil {
+		return "", "", 0, err
+	}
+	p, err := freePorts(3)
+	if err != nil {
+		return "", "", 0, err
+	}
+	cfg = filepath.Join(dir, "mfsmaster.cfg")
+	err = os.WriteFile(cfg, []byte(fmt.Sprintf("WORKING_USER = root\nDATA_PATH = %s\nEXPORTS_FILENAME = %s/exports.cfg\n"+
+		"MATOML_LISTEN_HOST = 127.0.0.1\nMATOML_LISTEN_PORT = %d\nMATOCS_LISTEN_HOST = 127.0.0.1\nMATOCS_LISTEN_PORT = %d\n"+
+		"MATOCL_LISTEN_HOST = 127.0.0.1\nMATOCL_LISTEN_PORT = %d\n", data, dir, p[0], p[1], p[2])), 0o644)
+	return cfg, data, p[2], err
+}
+
 // lsbScript is the tutorial's init script, as Debian's packages would run
 // it: status runs "mfsmaster test" and the script always exits 0; start
 // removes the lock when nothing listens and runs "mfsmaster start". (Its
@@ -266,28 +296,8 @@ func benchMaster(r *report, bin string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		return err
-	}
-	empty, err := os.ReadFile("/var/lib/mfs/metadata.mfs.empty")
+	cfg, data, _, err := loopbackMaster(dir)
 	if err != nil {
-		return fmt.Errorf("moosefs-master is not installed: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(data, "metadata.mfs"), empty, 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "exports.cfg"), []byte("* / rw,alldirs,maproot=0\n"), 0o644); err != nil {
-		return err
-	}
-	p, err := freePorts(3)
-	if err != nil {
-		return err
-	}
-	cfg := filepath.Join(dir, "mfsmaster.cfg")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("WORKING_USER = root\nDATA_PATH = %s\nEXPORTS_FILENAME = %s/exports.cfg\n"+
-		"MATOML_LISTEN_HOST = 127.0.0.1\nMATOML_LISTEN_PORT = %d\nMATOCS_LISTEN_HOST = 127.0.0.1\nMATOCS_LISTEN_PORT = %d\n"+
-		"MATOCL_LISTEN_HOST = 127.0.0.1\nMATOCL_LISTEN_PORT = %d\n", data, dir, p[0], p[1], p[2])), 0o644); err != nil {
 		return err
 	}
 	lsb := filepath.Join(dir, "mfsmaster.lsb")
@@ -329,6 +339,9 @@ func benchMaster(r *report, bin string) error {
 	cpu := group{title: "mfsmaster check: mean CPU time per call", unit: "ms"}
 	for j, s := range sides {
 		x := summarize(s.name, samples[j])
+		if x.procs, x.execs, err = countProcs(s.env, s.argv...); err != nil {
+			return fmt.Errorf("strace %s: %w", s.name, err)
+		}
 		st = append(st, x)
 		label := strings.ReplaceAll(s.name, "`", "")
 		wall.bars = append(wall.bars, bar{label, float64(x.wallMed) / 1e6})
@@ -340,22 +353,23 @@ func benchMaster(r *report, bin string) error {
 	r.p("")
 	r.p("%d runs of each against one real mfsmaster (%s), interleaved.", *n, mfsVersion())
 	r.p("")
-	r.p("| check | median wall ms | mean wall ms | mean CPU ms | processes started | exit codes |")
-	r.p("| --- | ---: | ---: | ---: | ---: | --- |")
+	r.p("| check | median wall ms | mean wall ms | mean CPU ms | processes | programs run | exit codes |")
+	r.p("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
 	for _, s := range st {
-		r.p("| %s | %s | %s | %s | %.1f | %s |", s.name, ms(s.wallMed), ms(s.wallAvg), ms(s.cpuAvg), s.forksAvg, s.codes)
+		r.p("| %s | %s | %s | %s | %d | %d | %s |", s.name, ms(s.wallMed), ms(s.wallAvg), ms(s.cpuAvg), s.procs, s.execs, s.codes)
 	}
 	r.p("")
 	a, l, w := st[0], st[4], st[5]
 	an := st[2]
-	r.p("Against the LSB status, a depth-0 monitor takes %s wall time and %s CPU, and starts %s processes;",
-		less(float64(a.wallMed), float64(l.wallMed)), less(float64(a.cpuAvg), float64(l.cpuAvg)), less(a.forksAvg, l.forksAvg))
+	r.p("Against the LSB status, a depth-0 monitor takes %s wall time and %s CPU, and runs as %d process against %d;",
+		less(float64(a.wallMed), float64(l.wallMed)), less(float64(a.cpuAvg), float64(l.cpuAvg)), a.procs, l.procs)
 	r.p("against the watchdog's check alone, %s wall time and %s CPU; against ocf:heartbeat:anything, %s wall",
 		less(float64(a.wallMed), float64(w.wallMed)), less(float64(a.cpuAvg), float64(w.cpuAvg)), less(float64(a.wallMed), float64(an.wallMed)))
 	r.p("time and %s CPU. Only ocf:mfs:master notices a stopped (SIGSTOP) master, and at depth 20 a hung one;",
 		less(float64(a.cpuAvg), float64(an.cpuAvg)))
 	r.p("the LSB status says \"running\" whatever happens.")
-	r.p("(\"processes started\" counts every process created on the machine during the call, the checker itself included.)")
+	r.p("(\"processes\" counts the checker itself and every process it forks, threads not included, from one")
+	r.p("run under strace; \"programs run\" counts its execve calls.)")
 	r.p("")
 
 	// What each says about a dead master, and what each does about it.
@@ -510,6 +524,7 @@ func benchDrbdLab(r *report, repo string) error {
 		name               string
 		wall, cpu          float64 // ms per monitor
 		forks, calls, wrts float64 // per monitor
+		execs              float64
 		codes              string
 	}
 	parse := func(name, line string) (res, error) {
@@ -523,9 +538,9 @@ func benchDrbdLab(r *report, repo string) error {
 		if cnt == 0 {
 			return res{}, fmt.Errorf("no result from %s: %q", name, line)
 		}
-		cpu := bashTime(kv["cpu_user"]) + bashTime(kv["cpu_sys"])
+		cpu := bashTime(kv["cpu_user"]) + bashTime(kv["cpu_sys"]) - bashTime(kv["cpu0_user"]) - bashTime(kv["cpu0_sys"])
 		return res{name: name, wall: num("wall_ns") / 1e6 / cnt, cpu: float64(cpu) / 1e6 / cnt,
-			forks: num("forks") / cnt, calls: num("attr_calls") / cnt, wrts: num("attr_writes") / cnt, codes: kv["codes"]}, nil
+			forks: num("forks"), execs: num("execs"), calls: num("attr_calls") / cnt, wrts: num("attr_writes") / cnt, codes: kv["codes"]}, nil
 	}
 	var results []res
 	// Two rounds, alternating, so that neither agent always runs on a
@@ -556,7 +571,8 @@ func benchDrbdLab(r *report, repo string) error {
 			continue
 		}
 		m.wall, m.cpu = (m.wall+x.wall)/2, (m.cpu+x.cpu)/2
-		m.forks, m.calls, m.wrts = (m.forks+x.forks)/2, (m.calls+x.calls)/2, (m.wrts+x.wrts)/2
+		m.forks, m.execs = (m.forks+x.forks)/2, (m.execs+x.execs)/2
+		m.calls, m.wrts = (m.calls+x.calls)/2, (m.wrts+x.wrts)/2
 		m.codes += " " + x.codes
 		merged[x.name] = m
 	}
@@ -565,8 +581,8 @@ func benchDrbdLab(r *report, repo string) error {
 	r.p("%d monitors of each agent, twice, alternating, on lab node1 (DRBD 8.4 under qemu TCG, one vCPU) with", *labN)
 	r.p("r0 connected and UpToDate/UpToDate and the cluster running. Per monitor:")
 	r.p("")
-	r.p("| agent | wall ms | CPU ms | processes started | attribute tool calls | of which writes | calls per hour at a 10 s interval | exit codes |")
-	r.p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+	r.p("| agent | wall ms | CPU ms | processes | programs run | attribute tool calls | of which writes | calls per hour at a 10 s interval | exit codes |")
+	r.p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 	for _, name := range order {
 		m := merged[name]
 		perHour := m.calls * 360
@@ -576,7 +592,7 @@ func benchDrbdLab(r *report, repo string) error {
 			perHour += 12
 			note = fmt.Sprintf("%.0f (re-reads the score every 5 min)", perHour)
 		}
-		r.p("| %s | %.1f | %.1f | %.1f | %.2f | %.2f | %s | %s |", name, m.wall, m.cpu, m.forks, m.calls, m.wrts, note, strings.TrimSpace(m.codes))
+		r.p("| %s | %.1f | %.1f | %.0f | %.0f | %.2f | %.2f | %s | %s |", name, m.wall, m.cpu, m.forks, m.execs, m.calls, m.wrts, note, strings.TrimSpace(m.codes))
 	}
 	r.charts = append(r.charts,
 		group{title: "DRBD agent monitor in the lab: wall time", unit: "ms",
@@ -590,6 +606,96 @@ func benchDrbdLab(r *report, repo string) error {
 		r.p("Neither writes the CIB in steady state (both compare before writing), but linbit's asks the")
 		r.p("attribute daemon on every monitor; ocf:mfs:drbd remembers what it wrote.")
 	}
+	r.p("")
+	return benchStackFailover(r, repo)
+}
+
+// benchStackFailover runs tools/bench/lab-stack.sh on the lab benchDrbdLab
+// left up: the tutorial's whole stack with our agents, then with what the
+// tutorial runs, each failed over by standby and by a crash of its node.
+// The tutorial's goes second because its crash leaves no master behind.
+func benchStackFailover(r *report, repo string) error {
+	script := filepath.Join(repo, "tools/bench/lab-stack.sh")
+	type key struct{ stack, event string }
+	secs := map[key]float64{}
+	ok := map[key]bool{}
+	var notes []string
+	for _, stack := range []string{"prepare", "ours", "tutorial"} {
+		cmd := exec.Command(script, stack)
+		cmd.Stderr = os.Stderr
+		b, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("lab-stack.sh %s: %w: %s", stack, err, b)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if rest, found := strings.CutPrefix(l, "RESULT "); found {
+				kv := map[string]string{}
+				for _, f := range strings.Fields(rest) {
+					k, v, _ := strings.Cut(f, "=")
+					kv[k] = v
+				}
+				k := key{kv["stack"], kv["event"]}
+				secs[k], _ = strconv.ParseFloat(kv["seconds"], 64)
+				ok[k] = kv["recovered"] == "yes"
+			} else if strings.Contains(l, " after crash: ") {
+				notes = append(notes, strings.TrimSpace(l))
+			}
+		}
+	}
+	limit := os.Getenv("BENCH_FAILOVER_LIMIT")
+	if limit == "" {
+		limit = "240"
+	}
+	cell := func(k key) string {
+		if _, seen := secs[k]; !seen {
+			return "not measured"
+		}
+		if !ok[k] {
+			return fmt.Sprintf("no answer after %.0f s", secs[k])
+		}
+		return fmt.Sprintf("%.1f", secs[k])
+	}
+	r.p("## The whole stack: failover, ours against the tutorial's")
+	r.p("")
+	r.p("The tutorial's stack in the lab (promotable DRBD, Filesystem on /data, the master, the VIP, its")
+	r.p("constraints and stickiness), once with ocf:mfs:drbd and ocf:mfs:master, once with ocf:linbit:drbd, the")
+	r.p("tutorial's LSB script (`status` always 0) and its watchdog run every 10 s as its cron table does.")
+	r.p("Seconds from `crm node standby` (or qemu quitting on the active node) until a client on the survivor")
+	r.p("gets an answer from mfsmaster through the VIP; one run each, waiting at most %s s.", limit)
+	r.p("")
+	r.p("| event | ocf:mfs:drbd + ocf:mfs:master | ocf:linbit:drbd + LSB + cron | ratio |")
+	r.p("| --- | ---: | ---: | ---: |")
+	var bars []bar
+	for _, ev := range []string{"standby_failover", "crash_takeover"} {
+		o, t := key{"ours", ev}, key{"tutorial", ev}
+		rt := "—"
+		if ok[o] && ok[t] {
+			rt = ratio(secs[o], secs[t])
+		} else if ok[o] {
+			rt = "never recovered"
+		}
+		r.p("| %s | %s | %s | %s |", strings.ReplaceAll(ev, "_", " "), cell(o), cell(t), rt)
+		if ok[o] {
+			bars = append(bars, bar{"ours: " + strings.ReplaceAll(ev, "_", " "), secs[o]})
+		}
+		if ok[t] {
+			bars = append(bars, bar{"tutorial: " + strings.ReplaceAll(ev, "_", " "), secs[t]})
+		}
+	}
+	r.charts = append(r.charts, group{title: "Whole-stack failover in the lab (seconds, recovered only)", unit: "s", bars: bars})
+	if len(notes) > 0 {
+		r.p("")
+		r.p("What Pacemaker reported on the survivor after each crash:")
+		r.p("")
+		r.p("```")
+		for _, n := range notes {
+			r.p("%s", n)
+		}
+		r.p("```")
+	}
+	r.p("")
+	r.p("After a crash the master left no metadata.mfs: ocf:mfs:master starts it with `-a`; the LSB script")
+	r.p("runs `mfsmaster start`, which refuses, exits 0 all the same, and its `status` keeps saying running.")
 	r.p("")
 	return nil
 }
@@ -622,20 +728,19 @@ func e2eTimings(r *report, repo string) {
 	}
 	r.p("Seconds, in the two-VM lab under qemu TCG (so several times slower than on hardware):")
 	r.p("")
-	r.p("| step | seconds |")
-	r.p("| --- | ---: |")
+	r.p("| scenario | step | seconds |")
+	r.p("| --- | --- | ---: |")
 	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		var name, secs string
+		kv := map[string]string{}
 		for _, f := range strings.Fields(l) {
-			if v, ok := strings.CutPrefix(f, "name="); ok {
-				name = v
-			}
-			if v, ok := strings.CutPrefix(f, "seconds="); ok {
-				secs = v
-			}
+			k, v, _ := strings.Cut(f, "=")
+			kv[k] = v
 		}
-		if name != "" {
-			r.p("| %s | %s |", name, secs)
+		if kv["name"] == "e2e_total" {
+			kv["scenario"] = "all, from nothing"
+		}
+		if kv["name"] != "" {
+			r.p("| %s | %s | %s |", kv["scenario"], kv["name"], kv["seconds"])
 		}
 	}
 	r.p("")

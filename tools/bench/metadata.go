@@ -44,31 +44,12 @@ func metadataRound(agent string, n int) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(dir)
-	data := filepath.Join(dir, "data")
+	cfg, data, port, err := loopbackMaster(dir)
+	if err != nil {
+		return "", err
+	}
 	mnt := filepath.Join(dir, "mnt")
-	for _, d := range []string{data, mnt} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			return "", err
-		}
-	}
-	empty, err := os.ReadFile("/var/lib/mfs/metadata.mfs.empty")
-	if err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(data, "metadata.mfs"), empty, 0o644); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "exports.cfg"), []byte("* / rw,alldirs,maproot=0\n"), 0o644); err != nil {
-		return "", err
-	}
-	p, err := freePorts(3)
-	if err != nil {
-		return "", err
-	}
-	cfg := filepath.Join(dir, "mfsmaster.cfg")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("WORKING_USER = root\nDATA_PATH = %s\nEXPORTS_FILENAME = %s/exports.cfg\n"+
-		"MATOML_LISTEN_HOST = 127.0.0.1\nMATOML_LISTEN_PORT = %d\nMATOCS_LISTEN_HOST = 127.0.0.1\nMATOCS_LISTEN_PORT = %d\n"+
-		"MATOCL_LISTEN_HOST = 127.0.0.1\nMATOCL_LISTEN_PORT = %d\n", data, dir, p[0], p[1], p[2])), 0o644); err != nil {
+	if err := os.Mkdir(mnt, 0o755); err != nil {
 		return "", err
 	}
 	env := []string{"OCF_RESKEY_config=" + cfg, "OCF_RESOURCE_INSTANCE=bench", "HA_LOGFACILITY=none",
@@ -84,7 +65,7 @@ func metadataRound(agent string, n int) (string, error) {
 	if _, err := act("start"); err != nil {
 		return "", err
 	}
-	if out, err := exec.Command("mfsmount", mnt, "-H", "127.0.0.1", "-P", strconv.Itoa(p[2])).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mfsmount", mnt, "-H", "127.0.0.1", "-P", strconv.Itoa(port)).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("mfsmount: %v: %s", err, out)
 	}
 	mounted := true

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# make bench: failover of the tutorial's whole stack in the lab, ours against
+# what the tutorial runs. Run on the host, with the lab up, the cluster online
+# and DRBD r0 up, connected and in sync (tools/bench sets that up).
+#
+#   lab-stack.sh prepare    ext4 on r0 with an empty master in /data/mfs
+#   lab-stack.sh ours       ms ocf:mfs:drbd + Filesystem + ocf:mfs:master + VIP
+#   lab-stack.sh tutorial   ms ocf:linbit:drbd + Filesystem + lsb init script
+#                           (status always 0) + the cron watchdog
+#
+# Each stack is loaded, started, failed over by standby and back online, and
+# then its active node is crashed (qemu quit). Failover is timed from the
+# command (or the crash) until a client on the survivor reaches a master
+# through the VIP. Prints "RESULT stack=S event=E seconds=N recovered=yes|no".
+# The crashed node is booted again and rejoins when the stack recovered;
+# the tutorial's does not, so run it last.
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+. "$REPO/test/lab/lib.sh"
+. "$REPO/test/e2e/scenarios/mfs.sh"
+CRM=$REPO/test/e2e/scenarios/00-drbd-baseline.crm
+LIMIT=${BENCH_FAILOVER_LIMIT:-240}
+
+# The tutorial's check_mfsmaster.sh, run five times a minute by cron.
+WATCHDOG='while sleep 10; do [[ -z $(netstat -ntlp | grep mfsmaster) ]] && /etc/init.d/mfsmaster-tutorial start; done'
+INIT='#!/bin/bash
+# The tutorial'"'"'s mfsmaster init script (ocf-mfs benchmark copy).
+CFG=/etc/mfs/mfsmaster-ha.cfg
+case "$1" in
+start) [[ -z $(netstat -ntlp | grep mfsmaster) ]] && rm -f /data/mfs/.mfsmaster.lock; mfsmaster -c $CFG start ;;
+stop) mfsmaster -c $CFG stop ;;
+status) mfsmaster -c $CFG test ;;
+esac
+exit 0'
+
+# put NODE FILE: stdin becomes FILE in NODE (lab exec passes no stdin).
+put() { x "$1" "cat >$2 <<'EOF_OCF_MFS_BENCH'
+$(cat)
+EOF_OCF_MFS_BENCH"; }
+
+# serving_cond: the node holds the VIP and a client there gets an answer.
+serving_cond() { echo "ip -o addr show dev eth0 | grep -q ' $VIP/' && mfscli -H $VIP -P 9421 -SIN 2>/dev/null | grep -q 'master version'"; }
+
+result() { echo "RESULT stack=$1 event=$2 seconds=$3 recovered=$4"; }
+
+# timed_until STACK EVENT NODE T0: seconds from T0 until NODE serves.
+timed_until() {
+  local t0=$4 ok=yes
+  wait_for "$3" "$(serving_cond)" "$LIMIT" 0.5 >/dev/null || ok=no
+  result "$1" "$2" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')" $ok
+}
+
+# load STACK: replace whatever runs with STACK's resources and wait until
+# they serve.
+load() {
+  local crm=/tmp/ocf-mfs-bench-$1.crm
+  if [ "$1" = tutorial ]; then
+    awk '/^primitive p_mfs / { print "primitive p_mfs lsb:mfsmaster-tutorial \\\n    op monitor interval=10 timeout=30"; skip = 1; next }
+      skip && /\\$/ { next }
+      skip { skip = 0; next }
+      { sub("ocf:mfs:drbd", "ocf:linbit:drbd"); print }' "$CRM" >"$crm"
+  else
+    cp "$CRM" "$crm"
+  fi
+  x node1 "crm configure property stop-all-resources=true >/dev/null 2>&1 || true"
+  wait_for node1 "! crm_mon -1r 2>/dev/null | grep -Eq 'Started|Promoted:|Unpromoted:'" 300 2
+  x node1 "cibadmin --replace --scope constraints --xml-text '<constraints/>' &&
+    cibadmin --replace --scope resources --xml-text '<resources/>' &&
+    crm_resource --cleanup >/dev/null 2>&1; crm configure property stop-all-resources=false"
+  put node1 /tmp/stack.crm <"$crm"
+  x node1 "crm configure load update /tmp/stack.crm"
+  wait_for node1 "crm_resource --locate -r p_vip 2>/dev/null | grep -q 'running on'" 300 2
+  A=$(locate p_mfs)
+  wait_for "$A" "$(serving_cond)" 300 1
+}
+
+case ${1:-} in
+prepare)
+  x node1 'drbdadm primary r0 && mkfs.ext4 -q -F /dev/drbd0 && mount /dev/drbd0 /data &&
+    mkdir /data/mfs && cp /var/lib/mfs/metadata.mfs.empty /data/mfs/metadata.mfs && chown -R mfs:mfs /data/mfs &&
+    umount /data && drbdadm secondary r0' ;;
+ours | tutorial)
+  S=$1
+  if [ "$S" = tutorial ]; then
+    for n in node1 node2; do
+      put $n /etc/init.d/mfsmaster-tutorial <<<"$INIT"
+      x $n "chmod 755 /etc/init.d/mfsmaster-tutorial"
+      x $n "setsid bash -c '$WATCHDOG' </dev/null >/dev/null 2>&1 &"
+    done
+  fi
+  log "$S: load the stack"
+  load "$S"
+  B=$(other "$A")
+  log "$S: standby $A"
+  t0=$(now)
+  x node1 "crm node standby $A"
+  timed_until "$S" standby_failover "$B" "$t0"
+  x node1 "crm node online $A"
+  wait_for node1 "crm_mon -1r | grep -q 'Unpromoted: \\[ $A \\]'" 300 2
+  wait_drbd "$A" 'cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate' 300 >/dev/null
+  A=$B B=$(other "$B")
+  log "$S: crash $A (qemu quit)"
+  t0=$(now)
+  lab mon "$A" quit >/dev/null 2>&1 || true
+  out=$(timed_until "$S" crash_takeover "$B" "$t0")
+  echo "$out"
+  x "$B" "crm_mon -1r | grep -E 'p_mfs|p_vip|Promoted'" | sed "s/^/$S after crash: /"
+  case $out in
+  *recovered=yes)
+    log "$S: boot $A again; it rejoins and resyncs"
+    lab up "$A" >/dev/null
+    lab cluster-start "$A" >/dev/null
+    wait_for "$B" "crm_mon -1r | grep -q 'Unpromoted: \\[ $A \\]'" 300 2
+    wait_drbd "$A" 'cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate' 300 >/dev/null ;;
+  esac ;;
+*)
+  echo "usage: $0 prepare|ours|tutorial" >&2
+  exit 2 ;;
+esac
