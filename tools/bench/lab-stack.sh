@@ -51,24 +51,27 @@ timed_until() {
   result "$1" "$2" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')" $ok
 }
 
-# load STACK: replace whatever runs with STACK's resources and wait until
-# they serve.
-load() {
-  local crm=/tmp/ocf-mfs-bench-$1.crm
+# stack_crm STACK: the crm configuration of STACK, from the e2e baseline's.
+stack_crm() {
   if [ "$1" = tutorial ]; then
     awk '/^primitive p_mfs / { print "primitive p_mfs lsb:mfsmaster-tutorial \\\n    op monitor interval=10 timeout=30"; skip = 1; next }
       skip && /\\$/ { next }
       skip { skip = 0; next }
-      { sub("ocf:mfs:drbd", "ocf:linbit:drbd"); print }' "$CRM" >"$crm"
+      { sub("ocf:mfs:drbd", "ocf:linbit:drbd"); print }' "$CRM"
   else
-    cp "$CRM" "$crm"
+    cat "$CRM"
   fi
+}
+
+# load STACK: replace whatever runs with STACK's resources and wait until
+# they serve.
+load() {
   x node1 "crm configure property stop-all-resources=true >/dev/null 2>&1 || true"
   wait_for node1 "! crm_mon -1r 2>/dev/null | grep -Eq 'Started|Promoted:|Unpromoted:'" 300 2
   x node1 "cibadmin --replace --scope constraints --xml-text '<constraints/>' &&
     cibadmin --replace --scope resources --xml-text '<resources/>' &&
     crm_resource --cleanup >/dev/null 2>&1; crm configure property stop-all-resources=false"
-  put node1 /tmp/stack.crm <"$crm"
+  stack_crm "$1" | put node1 /tmp/stack.crm
   x node1 "crm configure load update /tmp/stack.crm"
   wait_for node1 "crm_resource --locate -r p_vip 2>/dev/null | grep -q 'running on'" 300 2
   A=$(locate p_mfs)
