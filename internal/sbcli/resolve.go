@@ -282,6 +282,9 @@ func runResolve(c *cli.Context, d ResolveDeps) error {
 	}
 	log.Infof("resolve %s: recovered: cs:%s ro:%s/%s ds:%s/%s", res, dev.CState, dev.Role, dev.PeerRole, dev.Disk, dev.PeerDisk)
 	fmt.Fprintf(w, "recovered: cs:%s ro:%s/%s ds:%s/%s\n", dev.CState, dev.Role, dev.PeerRole, dev.Disk, dev.PeerDisk)
+	// Without fencing, Pacemaker can miss what the cut-off node started as
+	// the partitions merged (the lab once kept a VIP up on both nodes).
+	fmt.Fprintf(w, "next: crm resource refresh (Pacemaker re-probes every node and stops anything left running twice by the partition), then crm_mon -1r\n")
 	return nil
 }
 

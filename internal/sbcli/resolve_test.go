@@ -115,7 +115,7 @@ func TestResolveVictimWithBackup(t *testing.T) {
 	for _, want := range []string{"== plan ==", "cs:StandAlone ro:Primary/Unknown", "role: victim (--discard-local)",
 		"drbdadm disconnect r0   (exit [10] expected on StandAlone)", "WARNING: this node's writes since the split (36 KiB",
 		"then on the peer: drbd-splitbrain resolve --keep-local --yes r0", "== commit ==", "== verify ==",
-		"recovered: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate"} {
+		"recovered: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate", "next: crm resource refresh"} {
 		assert.Contains(t, out, want)
 	}
 	img := filepath.Join(backup, "r0-node2-20261124T214500Z.img")
