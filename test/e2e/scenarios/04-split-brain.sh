@@ -26,8 +26,11 @@ lab mon node1 'set_link n0 off' >/dev/null
 lab mon node2 'set_link n0 off' >/dev/null
 wait_for "$B" 'mountpoint -q /data' 240 1
 timer_stop partition_takeover
-x "$A" 'echo written-on-survivor >/data/survivor.txt && sync'
-x "$B" 'echo written-on-victim >/data/victim.txt && sync'
+# Which side survives is Pacemaker's choice when the partitions merge, so
+# each side's write is named after its node.
+for n in "$A" "$B"; do
+  x $n "echo written-on-$n >/data/partition-$n.txt && sync"
+done
 
 log "heal: the link comes back, DRBD finds the split brain"
 timer_start split_brain_detected
@@ -84,12 +87,13 @@ timer_stop split_brain_resolve
 for n in node1 node2; do
   x $n 'drbd-splitbrain status --json && drbd-splitbrain status --json | grep -q "\"split_brain\":\"none\""'
 done
-x "$S" 'grep -qx before-partition /data/before.txt && grep -qx written-on-survivor /data/survivor.txt &&
-  test ! -e /data/victim.txt' || { echo "survivor data wrong after resolve"; exit 1; }
+x "$S" "grep -qx before-partition /data/before.txt && grep -qx written-on-$S /data/partition-$S.txt &&
+  test ! -e /data/partition-$V.txt" || { echo "survivor data wrong after resolve"; exit 1; }
 x "$V" 'set -e; img=$(ls /var/tmp/sb-backup/*.img); cd /var/tmp/sb-backup; sha256sum -c "$img.sha256" >/dev/null
-  grep -q "\"resource\": *\"r0\"" "$img.json"; echo "backup $img verified"
-  # The discarded writes are still there, in the image of the victim'"'"'s device.
-  debugfs -R "cat /victim.txt" "$img" 2>/dev/null | grep -qx written-on-victim'
+  grep -q "\"resource\": *\"r0\"" "$img.json"; echo "backup $img verified"'
+# The discarded write is still there, in the image of the victim's device.
+x "$V" "debugfs -R 'cat /partition-$V.txt' \$(ls /var/tmp/sb-backup/*.img) 2>/dev/null | grep -qx written-on-$V" ||
+  { echo "the victim's write is not in its backup image"; exit 1; }
 
 log "online verify: the two disks hold the same data, block for block"
 timer_start verify_after_resolve
