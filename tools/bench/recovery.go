@@ -17,7 +17,7 @@ import (
 var (
 	kills         = flag.Int("kills", 5, "kill -9 rounds of ocf:mfs:master in the recovery benchmark")
 	skipPacemaker = flag.Bool("no-pacemaker", false, "skip the benchmarks that start a local Pacemaker")
-	sizes         = flag.String("sizes", "10000,100000", "metadata sizes, in files, for the start/stop benchmark")
+	sizes         = flag.String("sizes", "10000,100000,1000000", "metadata sizes, in files, for the start/stop benchmark")
 )
 
 // harness runs test/harness/local.sh: the single-node Pacemaker and the
