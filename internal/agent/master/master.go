@@ -201,7 +201,7 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	if mode := in.cfg.Raw["CHANGELOG_SAVE_MODE"]; mode != "2" {
 		// Modes 0 and 1 leave the latest changes in the page cache: after a
 		// crash of this node, DRBD's copy lacks what clients were already told.
-		r.Log.Warnf("CHANGELOG_SAVE_MODE is %s in %s: changes made in the last seconds before a crash of this node are lost on failover; "+
+		r.Log.Warnf("CHANGELOG_SAVE_MODE is %s in %s: changes made in the last seconds before a crash of this node can be lost on failover; "+
 			"set CHANGELOG_SAVE_MODE = 2 (fsync each change) for a master whose DATA_PATH is on DRBD", orDefault(mode, "0 (the default)"), in.p.config)
 	}
 	md, err := in.m.ReadMetadata()
