@@ -50,7 +50,7 @@ check_active() {
     ip -o addr show dev eth0 | grep -q ' $VIP/24 ' || { echo 'no VIP'; ip -o addr; exit 1; }
     drbdadm role r0 | grep -q '^Primary/' || { echo \"role: \$(drbdadm role r0)\"; exit 1; }
     pid=\$(head -1 /data/mfs/.mfsmaster.lock) && [ \"\$(cat /proc/\$pid/comm)\" = mfsmaster ] || { echo 'no mfsmaster'; exit 1; }"
-  wait_for "$1" "mfscli -H $VIP -P 9421 -SIN 2>/dev/null | grep -q 'master version'" 120 1
+  master_answers "$1"
 }
 failover() { # failover FROM TO
   log "standby $1: everything moves to $2"

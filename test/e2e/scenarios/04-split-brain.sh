@@ -42,16 +42,19 @@ timer_stop split_brain_detected
 
 # Pacemaker merges the partitions and keeps one promoted instance; wait until
 # it has settled, so the victim is the node it does not promote.
+# settled: both nodes online, p_fs started once, one node promoted.
+settled() {
+  wait_for node1 'crm_mon -1r >/tmp/m 2>&1; [ $(grep -cE "p_fs[[:space:]].*Started" /tmp/m) = 1 ] &&
+    grep -qE "Promoted: \[ node[12] \]" /tmp/m && ! grep -q "OFFLINE\|UNCLEAN" /tmp/m || { cat /tmp/m; exit 1; }' 300 2
+}
 timer_start cluster_settled
-wait_for node1 'crm_mon -1r >/tmp/m 2>&1; [ $(grep -cE "p_fs[[:space:]].*Started" /tmp/m) = 1 ] &&
-  grep -qE "Promoted: \[ node[12] \]" /tmp/m && ! grep -q "OFFLINE\|UNCLEAN" /tmp/m || { cat /tmp/m; exit 1; }' 300 2
+settled
 timer_stop cluster_settled
 # Without fencing, Pacemaker can lose track of what the cut-off side started
 # just as the partitions merged (the lab once kept the VIP up on both nodes
 # this way): re-probe everything, as an operator should after a partition.
 x node1 'crm_resource --refresh >/dev/null && crm_resource --wait --timeout=300s' || log "(the cluster was still busy after the refresh)"
-wait_for node1 'crm_mon -1r >/tmp/m 2>&1; [ $(grep -cE "p_fs[[:space:]].*Started" /tmp/m) = 1 ] &&
-  grep -qE "Promoted: \[ node[12] \]" /tmp/m || { cat /tmp/m; exit 1; }' 300 2
+settled
 S=$(locate p_fs)
 V=$(other "$S")
 log "survivor $S (Pacemaker's promoted node), victim $V"

@@ -7,8 +7,12 @@ MNT=/mnt/mfs
 locate() { x node1 "crm_resource --locate -r $1" | sed -n 's/.* is running on: \([^ ]*\).*/\1/p' | head -1; }
 other() { [ "$1" = node1 ] && echo node2 || echo node1; }
 
-# master_answers NODE: the master behind the VIP answers an info request.
-master_answers() { wait_for "$1" "mfscli -H $VIP -P 9421 -SIN 2>/dev/null | grep -q 'master version'" "${2:-120}" 1; }
+# ANSWERS: a condition, true when the master behind the VIP answers an info
+# request.
+ANSWERS="mfscli -H $VIP -P 9421 -SIN 2>/dev/null | grep -q 'master version'"
+
+# master_answers NODE [SECS]: wait until ANSWERS holds in NODE.
+master_answers() { wait_for "$1" "$ANSWERS" "${2:-120}" 1; }
 
 # chunkservers_up: one chunkserver per node, both registered.
 chunkservers_up() {
