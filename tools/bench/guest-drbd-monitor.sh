@@ -1,11 +1,12 @@
 #!/bin/bash
-# Runs inside a lab node: N monitors of one agent on the real resource r0,
-# and prints one line of totals: wall time, CPU from the shell's children
-# times, attribute tool calls through logging shims placed first in PATH
-# and HA_SBIN_DIR, and, from one more monitor under strace, the processes
-# it starts (threads are not processes: a Go agent's runtime threads would
-# count in /proc/stat's counter) and the programs it runs.
-#   guest-drbd-monitor.sh AGENT_PATH INSTANCE N
+# Runs inside a lab node: N monitors of one agent on the real resource r0.
+# Prints one more monitor's strace output (STRACE_ARGS, from tools/bench) as
+# TRACE lines, for the host to count processes (threads are not: a Go
+# agent's runtime threads would count in /proc/stat's counter) and programs
+# run; then, last, one line of totals: wall time, CPU from the shell's
+# children times, attribute tool calls through logging shims placed first
+# in PATH and HA_SBIN_DIR.
+#   STRACE_ARGS='...' guest-drbd-monitor.sh AGENT_PATH INSTANCE N
 set -u
 agent=$1 inst=$2 n=$3
 shim=/tmp/bench-shim
@@ -38,7 +39,7 @@ times >$shim/times # in this shell: its children's CPU, not a subshell's
 cpu=$(tail -1 $shim/times)
 calls=$(wc -l <$shim/calls 2>/dev/null || echo 0)
 writes=$(grep -cE -- ' -v | -D' $shim/calls 2>/dev/null || echo 0)
-strace -f -qq -e signal=none -e trace=execve,fork,vfork,clone,clone3 -o $shim/strace $agent monitor >/dev/null 2>&1
-procs=$(($(grep -v 'resumed>' $shim/strace | grep -E '^[0-9]+ +(fork|vfork|clone|clone3)\(' | grep -vc CLONE_THREAD) + 1))
-execs=$(grep -v 'resumed>' $shim/strace | grep ' execve(' | grep -vc '= -1 ')
-echo "agent=$agent n=$n wall_ns=$((t1 - t0)) forks=$procs execs=$execs cpu_user=${cpu% *} cpu_sys=${cpu#* } cpu0_user=${cpu0% *} cpu0_sys=${cpu0#* } attr_calls=$calls attr_writes=$writes codes=$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%s:%s,", $2, $1}')"
+# The host counts processes and programs in the trace (tools/bench countTrace).
+strace $STRACE_ARGS -o $shim/strace $agent monitor >/dev/null 2>&1
+sed 's/^/TRACE /' $shim/strace
+echo "agent=$agent n=$n wall_ns=$((t1 - t0)) cpu_user=${cpu% *} cpu_sys=${cpu#* } cpu0_user=${cpu0% *} cpu0_sys=${cpu0#* } attr_calls=$calls attr_writes=$writes codes=$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%s:%s,", $2, $1}')"

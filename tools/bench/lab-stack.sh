@@ -11,7 +11,8 @@
 # Each stack is loaded, started, failed over by standby and back online, and
 # then its active node is crashed (qemu quit). Failover is timed from the
 # command (or the crash) until a client on the survivor reaches a master
-# through the VIP. Prints "RESULT stack=S event=E seconds=N recovered=yes|no".
+# through the VIP, for at most BENCH_FAILOVER_LIMIT seconds (default 240).
+# Prints "RESULT stack=S event=E seconds=N recovered=yes|no limit=L".
 # The crashed node is booted again and rejoins when the stack recovered;
 # the tutorial's does not, so run it last.
 set -eu
@@ -40,9 +41,9 @@ $(cat)
 EOF_OCF_MFS_BENCH"; }
 
 # serving_cond: the node holds the VIP and a client there gets an answer.
-serving_cond() { echo "ip -o addr show dev eth0 | grep -q ' $VIP/' && mfscli -H $VIP -P 9421 -SIN 2>/dev/null | grep -q 'master version'"; }
+serving_cond() { echo "ip -o addr show dev eth0 | grep -q ' $VIP/' && $ANSWERS"; }
 
-result() { echo "RESULT stack=$1 event=$2 seconds=$3 recovered=$4"; }
+result() { echo "RESULT stack=$1 event=$2 seconds=$3 recovered=$4 limit=$LIMIT"; }
 
 # timed_until STACK EVENT NODE T0: seconds from T0 until NODE serves.
 timed_until() {

@@ -14,7 +14,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"flag"
@@ -46,38 +45,19 @@ func main() {
 	}
 }
 
-// sample is the cost of one command: wall time, CPU of it and its
-// children, and processes started on the machine meanwhile.
+// sample is the cost of one command: wall time and CPU of it and its
+// children. What it forks is counted apart, under strace (countProcs).
 type sample struct {
 	wall, cpu time.Duration
-	forks     int
 	code      int
-}
-
-func forkCount() int {
-	f, err := os.Open("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "processes "); ok {
-			i, _ := strconv.Atoi(v)
-			return i
-		}
-	}
-	return 0
 }
 
 func measure(env []string, argv ...string) sample {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
-	p0 := forkCount()
 	t0 := time.Now()
 	err := cmd.Run()
-	wall := time.Since(t0)
-	s := sample{wall: wall, forks: forkCount() - p0}
+	s := sample{wall: time.Since(t0)}
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -93,8 +73,7 @@ type stats struct {
 	name             string
 	wallMed, wallAvg time.Duration
 	cpuAvg           time.Duration
-	forksAvg         float64 // processes and threads, from /proc/stat
-	procs, execs     int     // from one traced run
+	procs, execs     int // from one traced run
 	codes            string
 }
 
@@ -103,19 +82,16 @@ func summarize(name string, ss []sample) stats {
 	walls := make([]time.Duration, len(ss))
 	codes := map[int]int{}
 	var wsum, csum time.Duration
-	var fsum int
 	for i, s := range ss {
 		walls[i] = s.wall
 		wsum += s.wall
 		csum += s.cpu
-		fsum += s.forks
 		codes[s.code]++
 	}
 	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
 	st.wallMed = walls[len(walls)/2]
 	st.wallAvg = wsum / time.Duration(len(ss))
 	st.cpuAvg = csum / time.Duration(len(ss))
-	st.forksAvg = float64(fsum) / float64(len(ss))
 	var cs []string
 	for c, k := range codes {
 		cs = append(cs, fmt.Sprintf("%d×%d", k, c))
@@ -528,11 +504,7 @@ func benchDrbdLab(r *report, repo string) error {
 		codes              string
 	}
 	parse := func(name, line string) (res, error) {
-		kv := map[string]string{}
-		for _, f := range strings.Fields(line) {
-			k, v, _ := strings.Cut(f, "=")
-			kv[k] = v
-		}
+		kv := keyValues(line)
 		num := func(k string) float64 { f, _ := strconv.ParseFloat(kv[k], 64); return f }
 		cnt := num("n")
 		if cnt == 0 {
@@ -540,7 +512,7 @@ func benchDrbdLab(r *report, repo string) error {
 		}
 		cpu := bashTime(kv["cpu_user"]) + bashTime(kv["cpu_sys"]) - bashTime(kv["cpu0_user"]) - bashTime(kv["cpu0_sys"])
 		return res{name: name, wall: num("wall_ns") / 1e6 / cnt, cpu: float64(cpu) / 1e6 / cnt,
-			forks: num("forks"), execs: num("execs"), calls: num("attr_calls") / cnt, wrts: num("attr_writes") / cnt, codes: kv["codes"]}, nil
+			calls: num("attr_calls") / cnt, wrts: num("attr_writes") / cnt, codes: kv["codes"]}, nil
 	}
 	var results []res
 	// Two rounds, alternating, so that neither agent always runs on a
@@ -550,7 +522,7 @@ func benchDrbdLab(r *report, repo string) error {
 			{"ocf:mfs:drbd", "/usr/lib/ocf/resource.d/mfs/drbd", "bench_mfs"},
 			{"ocf:linbit:drbd", "/usr/lib/ocf/resource.d/linbit/drbd", "bench_linbit"},
 		} {
-			o, err := sh("exec", "node1", fmt.Sprintf("%s %s %s %d", script, a.path, a.inst, *labN))
+			o, err := sh("exec", "node1", fmt.Sprintf("STRACE_ARGS='%s' %s %s %s %d", strings.Join(straceArgs, " "), script, a.path, a.inst, *labN))
 			if err != nil {
 				return fmt.Errorf("%s monitors: %w", a.name, err)
 			}
@@ -558,6 +530,17 @@ func benchDrbdLab(r *report, repo string) error {
 			if err != nil {
 				return err
 			}
+			var trace strings.Builder
+			for _, l := range strings.Split(o, "\n") {
+				if t, ok := strings.CutPrefix(l, "TRACE "); ok {
+					trace.WriteString(t + "\n")
+				}
+			}
+			procs, execs, err := countTrace(strings.NewReader(trace.String()))
+			if err != nil {
+				return fmt.Errorf("%s trace: %w", a.name, err)
+			}
+			x.forks, x.execs = float64(procs), float64(execs)
 			results = append(results, x)
 		}
 	}
@@ -620,6 +603,7 @@ func benchStackFailover(r *report, repo string) error {
 	secs := map[key]float64{}
 	ok := map[key]bool{}
 	var notes []string
+	limit := "?"
 	for _, stack := range []string{"prepare", "ours", "tutorial"} {
 		cmd := exec.Command(script, stack)
 		cmd.Stderr = os.Stderr
@@ -629,22 +613,15 @@ func benchStackFailover(r *report, repo string) error {
 		}
 		for _, l := range strings.Split(string(b), "\n") {
 			if rest, found := strings.CutPrefix(l, "RESULT "); found {
-				kv := map[string]string{}
-				for _, f := range strings.Fields(rest) {
-					k, v, _ := strings.Cut(f, "=")
-					kv[k] = v
-				}
+				kv := keyValues(rest)
 				k := key{kv["stack"], kv["event"]}
 				secs[k], _ = strconv.ParseFloat(kv["seconds"], 64)
 				ok[k] = kv["recovered"] == "yes"
+				limit = kv["limit"]
 			} else if strings.Contains(l, " after crash: ") {
 				notes = append(notes, strings.TrimSpace(l))
 			}
 		}
-	}
-	limit := os.Getenv("BENCH_FAILOVER_LIMIT")
-	if limit == "" {
-		limit = "240"
 	}
 	cell := func(k key) string {
 		if _, seen := secs[k]; !seen {
@@ -711,6 +688,17 @@ func bashTime(s string) time.Duration {
 	return time.Duration(mi)*time.Minute + time.Duration(f*float64(time.Second))
 }
 
+// keyValues reads the "key=value key=value" lines that the lab's scripts
+// print (TIMING, RESULT, the monitor totals).
+func keyValues(line string) map[string]string {
+	kv := map[string]string{}
+	for _, f := range strings.Fields(line) {
+		k, v, _ := strings.Cut(f, "=")
+		kv[k] = v
+	}
+	return kv
+}
+
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
@@ -731,11 +719,7 @@ func e2eTimings(r *report, repo string) {
 	r.p("| scenario | step | seconds |")
 	r.p("| --- | --- | ---: |")
 	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		kv := map[string]string{}
-		for _, f := range strings.Fields(l) {
-			k, v, _ := strings.Cut(f, "=")
-			kv[k] = v
-		}
+		kv := keyValues(l)
 		if kv["name"] == "e2e_total" {
 			kv["scenario"] = "all, from nothing"
 		}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 )
+
+// straceArgs trace what countTrace reads, for `strace ARGS... -o FILE CMD`.
+var straceArgs = []string{"-f", "-qq", "-e", "signal=none", "-e", "trace=execve,fork,vfork,clone,clone3"}
 
 // The kernel's process counter counts threads too, which would charge a Go
 // program for its runtime's threads; strace tells processes from threads
@@ -22,8 +26,8 @@ func countProcs(env []string, argv ...string) (procs, execs int, err error) {
 	}
 	f.Close()
 	defer os.Remove(f.Name())
-	cmd := exec.Command("strace", append([]string{"-f", "-qq", "-e", "signal=none",
-		"-e", "trace=execve,fork,vfork,clone,clone3", "-o", f.Name()}, argv...)...)
+	args := append(append(append([]string{}, straceArgs...), "-o", f.Name()), argv...)
+	cmd := exec.Command("strace", args...)
 	cmd.Env = append(os.Environ(), env...)
 	_ = cmd.Run() // the traced command's own exit code is not the point here
 	b, err := os.Open(f.Name())
@@ -31,8 +35,16 @@ func countProcs(env []string, argv ...string) (procs, execs int, err error) {
 		return 0, 0, err
 	}
 	defer b.Close()
+	return countTrace(b)
+}
+
+// countTrace reads strace output made with straceArgs: the traced program
+// plus one process per fork that is not a thread, and every execve that
+// succeeded. A call strace split in two ("<unfinished ...>", then
+// "<... resumed>") counts once, on its first half.
+func countTrace(r io.Reader) (procs, execs int, err error) {
 	procs = 1
-	sc := bufio.NewScanner(b)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		l := sc.Text()
