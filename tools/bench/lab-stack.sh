@@ -81,9 +81,7 @@ load() {
 
 case ${1:-} in
 prepare)
-  x node1 'drbdadm primary r0 && mkfs.ext4 -q -F /dev/drbd0 && mount /dev/drbd0 /data &&
-    mkdir /data/mfs && cp /var/lib/mfs/metadata.mfs.empty /data/mfs/metadata.mfs && chown -R mfs:mfs /data/mfs &&
-    umount /data && drbdadm secondary r0' ;;
+  new_fs node1 ;;
 ours | tutorial)
   S=$1
   if [ "$S" = tutorial ]; then

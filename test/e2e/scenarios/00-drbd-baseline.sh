@@ -24,10 +24,7 @@ wait_drbd node1 'cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate' 300
 wait_drbd node2 'cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate' 60
 timer_stop drbd_initial_sync
 
-# The master's DATA_PATH starts from the empty metadata MooseFS ships.
-x node1 'mkfs.ext4 -q -F /dev/drbd0 && mount /dev/drbd0 /data && echo baseline >/data/baseline.txt &&
-  mkdir /data/mfs && cp /var/lib/mfs/metadata.mfs.empty /data/mfs/metadata.mfs && chown -R mfs:mfs /data/mfs &&
-  umount /data && drbdadm secondary r0'
+new_fs node1 'echo baseline >/data/baseline.txt'
 
 log "Pacemaker: start corosync + pacemaker on both nodes"
 timer_start cluster_online

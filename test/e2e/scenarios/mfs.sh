@@ -7,6 +7,15 @@ MNT=/mnt/mfs
 locate() { x node1 "crm_resource --locate -r $1" | sed -n 's/.* is running on: \([^ ]*\).*/\1/p' | head -1; }
 other() { [ "$1" = node1 ] && echo node2 || echo node1; }
 
+# new_fs NODE [CMD]: ext4 on r0, made on NODE (Primary for the time), with
+# a master's DATA_PATH in /data/mfs seeded from the empty metadata MooseFS
+# ships; CMD runs while /data is mounted.
+new_fs() {
+  x "$1" "drbdadm primary r0 && mkfs.ext4 -q -F /dev/drbd0 && mount /dev/drbd0 /data &&
+    mkdir /data/mfs && cp /var/lib/mfs/metadata.mfs.empty /data/mfs/metadata.mfs && chown -R mfs:mfs /data/mfs &&
+    ${2:-true} && umount /data && drbdadm secondary r0"
+}
+
 # ANSWERS: a condition, true when the master behind the VIP answers an info
 # request.
 ANSWERS="mfscli -H $VIP -P 9421 -SIN 2>/dev/null | grep -q 'master version'"
