@@ -10,6 +10,7 @@
 #   make e2e        the two-VM real-DRBD end-to-end suite
 #   make dist       dist/ocf-mfs-VERSION.tar.gz, Go modules vendored: builds without network
 #   make rpm        binary and source RPMs in dist/rpmbuild, checked with rpmlint
+#   make deb        the Debian package dist/ocf-mfs_VERSION_ARCH.deb, checked with lintian
 #   make bench      benchmarks against what users run today
 
 SHELL       := /bin/bash
@@ -34,6 +35,11 @@ FUZZTIME    ?= 20s
 # untagged abc1234 becomes 0.0.0.gitabc1234, -dirty becomes .dirty.
 RPM_VERSION := $(shell echo '$(VERSION)' | sed -E 's/^v//; s/^([0-9a-f]{7,})(-dirty)?$$/0.0.0.git\1\2/; s/-/./g; s/[^A-Za-z0-9._+~^]/_/g')
 DIST_NAME   := ocf-mfs-$(RPM_VERSION)
+# A Debian version must start with a digit and order after the last release:
+# v0.1-3-gabc1234 becomes 0.1+3.gabc1234, an untagged abc1234 becomes
+# 0.0.0+gitabc1234; -1 is the Debian revision (the package is not native).
+DEB_VERSION := $(shell echo '$(VERSION)' | sed -E 's/^v//; s/^([0-9a-f]{7,})(-dirty)?$$/0.0.0+git\1\2/; s/-/+/; s/-/./g; s/[^A-Za-z0-9.+~]/./g')-1
+DEBSTAGE    := $(CURDIR)/dist/deb/root
 RPMTOP      := $(CURDIR)/dist/rpmbuild
 # On a machine whose packages are not RPMs (Debian) rpmbuild cannot see the
 # build dependencies it would check, so it must not check them.
@@ -42,7 +48,7 @@ RPMBUILD_FLAGS ?= $(shell rpm -q --whatprovides /bin/sh >/dev/null 2>&1 || echo 
 export CGO_ENABLED ?= 0
 
 .PHONY: all build man deps test vet unit fuzz integration lint install uninstall \
-        demo demo-stop e2e rpm dist bench clean
+        demo demo-stop e2e rpm deb dist bench clean
 
 all: build
 
@@ -143,6 +149,19 @@ rpm: dist
 	rpmbuild -ta $(RPMBUILD_FLAGS) --define "_topdir $(RPMTOP)" dist/$(DIST_NAME).tar.gz
 	rpm -qlpv $(RPMTOP)/RPMS/*/*.rpm $(RPMTOP)/SRPMS/*.rpm
 	rpmlint -r packaging/rpm/ocf-mfs.rpmlintrc $(RPMTOP)/RPMS/*/*.rpm $(RPMTOP)/SRPMS/*.rpm
+
+# The Debian package, built with dpkg-deb from a staged install of the same
+# static binaries as make build (a PIE build without cgo is a dynamic ELF with
+# no libraries, which lintian takes for a broken shared library). lintian must
+# find nothing that packaging/deb/lintian-overrides does not explain.
+deb:
+	rm -rf $(DEBSTAGE)
+	$(MAKE) install DESTDIR=$(DEBSTAGE) PREFIX=/usr SBINDIR=/usr/sbin OCF_ROOT=/usr/lib/ocf \
+	  MANDIR=/usr/share/man
+	@set -euo pipefail; deb=$$(packaging/deb/build.sh '$(DEB_VERSION)' $(DEBSTAGE) dist); \
+	  dpkg-deb --info $$deb; dpkg-deb --contents $$deb; \
+	  if command -v lintian >/dev/null; then lintian --fail-on error,warning --info $$deb; \
+	  else echo "deb: lintian is not installed, $$deb is not checked"; fi
 
 # Benchmarks against what users run today, side by side, written to
 # docs/benchmarks.md. BENCH_LAB=1 adds the DRBD agents in the two-VM lab.
