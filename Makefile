@@ -11,6 +11,7 @@
 #   make dist       dist/ocf-mfs-VERSION.tar.gz, Go modules vendored: builds without network
 #   make rpm        binary and source RPMs in dist/rpmbuild, checked with rpmlint
 #   make deb        the Debian package dist/ocf-mfs_VERSION_ARCH.deb, checked with lintian
+#   make matrix     the suites on Debian 11, 12 and 13 userlands (root; MATRIX=bookworm for one)
 #   make bench      benchmarks against what users run today
 
 SHELL       := /bin/bash
@@ -48,7 +49,7 @@ RPMBUILD_FLAGS ?= $(shell rpm -q --whatprovides /bin/sh >/dev/null 2>&1 || echo 
 export CGO_ENABLED ?= 0
 
 .PHONY: all build man deps test vet unit fuzz integration lint install uninstall \
-        demo demo-stop e2e rpm deb dist bench clean
+        demo demo-stop e2e rpm deb matrix dist bench clean
 
 all: build
 
@@ -162,6 +163,12 @@ deb:
 	  dpkg-deb --info $$deb; dpkg-deb --contents $$deb; \
 	  if command -v lintian >/dev/null; then lintian --fail-on error,warning --info $$deb; \
 	  else echo "deb: lintian is not installed, $$deb is not checked"; fi
+
+# The version matrix (test/matrix/matrix.sh), as root: Debian 11, 12 and 13
+# root file systems with our .deb installed, the Pacemaker suite with crmsh
+# and with pcs in each, and the two-VM DRBD lab booted on each.
+matrix: deb
+	test/matrix/matrix.sh $(MATRIX)
 
 # Benchmarks against what users run today, side by side, written to
 # docs/benchmarks.md. BENCH_LAB=1 adds the DRBD agents in the two-VM lab.

@@ -5,6 +5,12 @@
 // mfsmount, and checks what the tutorial's LSB script got wrong: Pacemaker
 // itself notices a dead or frozen master and restarts it, and the clients'
 // files survive.
+//
+// OCF_MFS_SHELL chooses how the resources are configured: crm (crmsh, the
+// default) or pcs (`pcs -f` on a copy of the CIB, pushed with cibadmin,
+// so pcsd is not needed). OCF_MFS_INSTALLED=1 says the agents are already
+// installed (from the .deb, in the version matrix) instead of by make
+// install.
 package integration
 
 import (
@@ -56,7 +62,7 @@ func need(t *testing.T) {
 		skip("Pacemaker integration tests need root")
 		return
 	}
-	for _, p := range []string{"corosync", "pacemakerd", "crm", "mfsmaster", "mfschunkserver", "mfsmount", "mfscli"} {
+	for _, p := range []string{"corosync", "pacemakerd", shell(), "mfsmaster", "mfschunkserver", "mfsmount", "mfscli"} {
 		if _, err := exec.LookPath(p); err != nil {
 			skip("%s is missing; make deps installs it", p)
 			return
@@ -156,13 +162,74 @@ func checkTree(t *testing.T, root string, sums map[string][32]byte) {
 	}
 }
 
+// shell is the cluster shell the resources are configured with.
+func shell() string {
+	if os.Getenv("OCF_MFS_SHELL") == "pcs" {
+		return "pcs"
+	}
+	return "crm"
+}
+
+// createPrimitive configures an ocf:mfs:master primitive with crm or pcs;
+// ops are name and attributes, as in `op monitor interval=5s`.
+func createPrimitive(t *testing.T, id string, params []string, ops ...[]string) (string, error) {
+	t.Helper()
+	if shell() == "crm" {
+		args := append([]string{"crm", "configure", "primitive", id, "ocf:mfs:master", "params"}, params...)
+		for _, op := range ops {
+			args = append(append(args, "op"), op...)
+		}
+		return inNS(args...)
+	}
+	args := append([]string{"resource", "create", id, "ocf:mfs:master"}, params...)
+	for i, op := range ops {
+		if i == 0 {
+			args = append(args, "op")
+		}
+		args = append(args, op...)
+	}
+	return pcsOffline(t, args...)
+}
+
+// pcsOffline runs `pcs -f` on a copy of the live CIB and pushes the result
+// back with cibadmin: pcs edits the file alone, so pcsd is not involved.
+func pcsOffline(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "cib.xml")
+	cib, err := inNS("cibadmin", "--query")
+	if err != nil {
+		return cib, err
+	}
+	if err := os.WriteFile(f, []byte(cib), 0o600); err != nil {
+		return "", err
+	}
+	out, err := inNS(append([]string{"pcs", "-f", f}, args...)...)
+	if err != nil {
+		return out, err
+	}
+	push, err := inNS("cibadmin", "--replace", "--xml-file", f)
+	return out + push, err
+}
+
+// stopResource sets target-role Stopped, as `crm resource stop` and
+// `pcs resource disable` do.
+func stopResource(id string) (string, error) {
+	if shell() == "crm" {
+		return inNS("crm", "resource", "stop", id)
+	}
+	return inNS("crm_resource", "--resource", id, "--meta", "--set-parameter", "target-role", "--parameter-value", "Stopped")
+}
+
 func TestPacemakerManagesMfsmaster(t *testing.T) {
 	need(t)
-	out, err := exec.Command("make", "-C", repo, "install").CombinedOutput()
-	require.NoError(t, err, "make install: %s", out)
+	if os.Getenv("OCF_MFS_INSTALLED") != "1" {
+		out, err := exec.Command("make", "-C", repo, "install").CombinedOutput()
+		require.NoError(t, err, "make install: %s", out)
+	}
+	t.Logf("configured with %s", shell())
 
 	t.Cleanup(func() {
-		_, _ = inNS("crm", "resource", "stop", "p_mfs")
+		_, _ = stopResource("p_mfs")
 		_ = exec.Command(filepath.Join(repo, "test/harness/local.sh"), "mfs-stop").Run()
 		_ = exec.Command(filepath.Join(repo, "test/harness/local.sh"), "cluster-stop").Run()
 	})
@@ -180,11 +247,10 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 	}
 	require.NotEmpty(t, e.data)
 
-	out2, err := inNS("crm", "configure", "primitive", "p_mfs", "ocf:mfs:master",
-		"params", "config="+e.cfg,
-		"op", "start", "timeout=300s", "op", "stop", "timeout=600s",
-		"op", "monitor", "interval=5s", "timeout=30s",
-		"op", "monitor", "interval=20s", "timeout=30s", "OCF_CHECK_LEVEL=20")
+	out2, err := createPrimitive(t, "p_mfs", []string{"config=" + e.cfg},
+		[]string{"start", "timeout=300s"}, []string{"stop", "timeout=600s"},
+		[]string{"monitor", "interval=5s", "timeout=30s"},
+		[]string{"monitor", "interval=20s", "timeout=30s", "OCF_CHECK_LEVEL=20"})
 	require.NoError(t, err, out2)
 	waitFor(t, "p_mfs to start", 120*time.Second, func() bool { return isMaster(e.lockPID()) && e.masterAnswers() })
 
@@ -226,7 +292,7 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 
 	t.Run("crm resource stop leaves metadata.mfs and no process", func(t *testing.T) {
 		pid := e.lockPID()
-		out, err := inNS("crm", "resource", "stop", "p_mfs")
+		out, err := stopResource("p_mfs")
 		require.NoError(t, err, out)
 		waitFor(t, "p_mfs to stop", 300*time.Second, func() bool {
 			mon := crmMon(t)
@@ -243,8 +309,7 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 		require.NoError(t, err)
 		cfg = []byte(strings.Replace(string(cfg), "DATA_PATH = "+e.data, "DATA_PATH = "+e.data+"-missing", 1))
 		require.NoError(t, os.WriteFile(bad, cfg, 0o644))
-		out, err := inNS("crm", "configure", "primitive", "p_bad", "ocf:mfs:master",
-			"params", "config="+bad, "op", "monitor", "interval=5s", "timeout=30s")
+		out, err := createPrimitive(t, "p_bad", []string{"config=" + bad}, []string{"monitor", "interval=5s", "timeout=30s"})
 		require.NoError(t, err, out)
 		waitFor(t, "the failed start to show", 120*time.Second, func() bool {
 			return strings.Contains(crmMon(t), "DATA_PATH "+e.data+"-missing does not exist")
@@ -252,7 +317,11 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 		mon := crmMon(t)
 		assert.Regexp(t, `p_bad start on \S+ returned 'error' \(DATA_PATH \S+-missing does not exist\)`, mon)
 		assert.NotRegexp(t, `p_bad stop on`, mon, "no stop failure follows")
-		_, _ = inNS("crm", "configure", "delete", "--force", "p_bad")
+		if shell() == "crm" {
+			_, _ = inNS("crm", "configure", "delete", "--force", "p_bad")
+		} else {
+			_, _ = pcsOffline(t, "resource", "delete", "--force", "p_bad")
+		}
 	})
 }
 
@@ -260,7 +329,11 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 // that the next step's failure is found by a monitor, not by that probe.
 func cleanup(t *testing.T) {
 	t.Helper()
-	out, err := inNS("crm", "resource", "cleanup", "p_mfs")
+	args := []string{"crm", "resource", "cleanup", "p_mfs"}
+	if shell() == "pcs" {
+		args = []string{"crm_resource", "--cleanup", "--resource", "p_mfs"}
+	}
+	out, err := inNS(args...)
 	require.NoError(t, err, out)
 	waitFor(t, "the cleanup to settle", 60*time.Second, func() bool {
 		mon := crmMon(t)

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The version matrix: ocf-mfs on the userland of Debian 11 (bullseye),
+# 12 (bookworm) and 13 (trixie), each a root file system built with
+# debootstrap from Debian's archive and holding that release's Pacemaker,
+# corosync, crmsh, pcs, MooseFS and drbd-utils, with our agents installed
+# from our own .deb (make deb).
+#
+#   matrix.sh [RELEASE...]          everything below for each RELEASE (default
+#                                   bullseye bookworm trixie), a summary table,
+#                                   and that table into README.md
+#   matrix.sh rootfs RELEASE        build the root file system, or reuse the cached one
+#   matrix.sh install RELEASE DEB   dpkg -i DEB inside it
+#   matrix.sh versions RELEASE      the versions of the stack it holds
+#   matrix.sh integration RELEASE crm|pcs
+#                                   the single-node Pacemaker suite (test/integration)
+#                                   inside it, configured with crmsh or with pcs
+#   matrix.sh lab RELEASE [FILTER...]
+#                                   the two-VM DRBD lab booted on it (test/e2e/run.sh)
+#   matrix.sh shell RELEASE [CMD...]
+#                                   a shell (or CMD) inside it, namespaces as the suites get
+#
+# A root file system is cached in $MATRIX_STATE/RELEASE and rebuilt when its
+# package list (or this recipe) changes: the list's hash is kept in a stamp
+# file beside it. The suites run inside private mount, pid, network, UTS and
+# IPC namespaces, chrooted: nothing they start is visible to, or touches, the
+# host's own services and files.
+#
+# Environment: MATRIX_STATE (default /var/cache/ocf-mfs-matrix),
+# MATRIX_MIRROR (Debian archive; default: the one apt on this machine uses),
+# MATRIX_LAB (scenarios for the lab run, default "03 04 05"; 00 always runs),
+# MATRIX_SUITES (default "crm pcs lab"), MATRIX_README (default
+# <repo>/README.md, empty to leave it alone), MATRIX_LOCK_DIR (directory of
+# the lock files `lab` and `pacemaker` that serialise heavy runs with other
+# users of this machine, default: no locking).
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+STATE=${MATRIX_STATE:-/var/cache/ocf-mfs-matrix}
+RELEASES_ALL="bullseye bookworm trixie"
+# What the suites need inside the root file system. kmod, e2fsprogs, bash
+# and iproute2 are what the lab's guests need to boot (test/lab/guest/stage2).
+PACKAGES_COMMON="pacemaker pacemaker-cli-utils corosync crmsh pcs resource-agents
+  moosefs-master moosefs-cli moosefs-chunkserver moosefs-client moosefs-metalogger
+  fuse3 drbd-utils libxml2-utils iproute2 procps util-linux kmod e2fsprogs psmisc
+  ca-certificates"
+# Bumped when the recipe below changes in a way the package list does not show.
+RECIPE=1
+
+die() { echo "matrix: $*" >&2; exit 1; }
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+timing() { printf 'TIMING name=%s seconds=%s\n' "$1" "$2"; }
+
+number() { case $1 in bullseye) echo 11 ;; bookworm) echo 12 ;; trixie) echo 13 ;; *) die "unknown release '$1' ($RELEASES_ALL)" ;; esac; }
+packages() { echo $PACKAGES_COMMON; }
+
+# The mirror apt on this machine downloads Debian from, so the matrix uses
+# the same route (and proxy rules) as every other package install here.
+mirror() {
+  [ -n "${MATRIX_MIRROR:-}" ] && { echo "$MATRIX_MIRROR"; return; }
+  apt-cache policy 2>/dev/null | awk '$2 ~ /^https?:\/\// && $2 !~ /security/ && $3 ~ /\/main$/ { print $2; exit }'
+}
+
+# locked NAME CMD...: CMD under the lock NAME when MATRIX_LOCK_DIR is set.
+locked() {
+  local name=$1
+  shift
+  if [ -n "${MATRIX_LOCK_DIR:-}" ]; then
+    mkdir -p "$MATRIX_LOCK_DIR" && flock "$MATRIX_LOCK_DIR/$name" "$@"
+  else
+    "$@"
+  fi
+}
+
+stamp_of() { printf 'recipe=%s release=%s packages=%s\n' "$RECIPE" "$1" "$(packages "$1" | tr ' ' '\n' | sort | tr '\n' ' ')" | sha256sum | cut -d' ' -f1; }
+
+# in_root DIR CMD...: CMD chrooted into DIR, in fresh mount, pid, network,
+# UTS and IPC namespaces with their own /proc, /sys, /dev (the host's devices
+# bound in, /dev/fuse among them), /dev/shm, /run and /tmp. Bind mounts named
+# in MATRIX_BINDS (space separated absolute paths) appear at the same path.
+# MATRIX_NET=host keeps the host's network, for apt-get while building.
+in_root() {
+  local root=$1 net=--net
+  shift
+  [ "${MATRIX_NET:-}" = host ] && net=
+  unshare --mount --pid $net --uts --ipc --fork --propagation private \
+    env MATRIX_ROOT="$root" MATRIX_NET="${MATRIX_NET:-}" MATRIX_BINDS="${MATRIX_BINDS:-}" bash -c '
+      set -e
+      r=$MATRIX_ROOT
+      # A mount point, so that tools which remount / (ip netns) can.
+      mount --bind "$r" "$r"
+      mount -t proc proc "$r/proc"
+      mount -t sysfs sys "$r/sys" 2>/dev/null || mount --rbind /sys "$r/sys"
+      mount -t tmpfs -o mode=0755 dev "$r/dev"
+      for d in null zero full random urandom tty fuse; do
+        [ -e /dev/$d ] || continue
+        touch "$r/dev/$d" && mount --bind /dev/$d "$r/dev/$d"
+      done
+      mkdir -p "$r/dev/pts" "$r/dev/shm" "$r/dev/mqueue"
+      mount -t devpts -o newinstance,ptmxmode=0666 devpts "$r/dev/pts"
+      ln -s pts/ptmx "$r/dev/ptmx"
+      ln -s /proc/self/fd "$r/dev/fd"
+      mount -t tmpfs -o mode=1777 shm "$r/dev/shm"
+      mount -t tmpfs -o mode=0755 run "$r/run"
+      mount -t tmpfs -o mode=1777 tmp "$r/tmp"
+      mkdir -p "$r/run/lock"
+      for b in $MATRIX_BINDS; do
+        mkdir -p "$r$b" && mount --bind "$b" "$r$b"
+      done
+      [ -n "$MATRIX_NET" ] || ip link set lo up
+      hostname matrix
+      exec chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LANG=C.UTF-8 TERM=dumb ${MATRIX_ENV:-} "$@"
+    ' in_root "$@"
+}
+
+rootfs() {
+  local rel=$1 dir=$STATE/$1 want m t0=$SECONDS
+  number "$rel" >/dev/null
+  want=$(stamp_of "$rel")
+  if [ -f "$dir/.ocf-mfs-matrix.stamp" ] && [ "$(cat "$dir/.ocf-mfs-matrix.stamp")" = "$want" ]; then
+    log "$rel: cached root file system $dir"
+    timing "rootfs_$rel" $((SECONDS - t0))
+    return 0
+  fi
+  [ "$(id -u)" = 0 ] || die "building a root file system needs root"
+  command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
+  m=$(mirror)
+  [ -n "$m" ] || die "no Debian mirror found in apt's configuration; set MATRIX_MIRROR"
+  log "$rel: debootstrap from $m into $dir (package list changed or first build)"
+  mkdir -p "$STATE"
+  rm -rf "$dir.new"
+  debootstrap --variant=minbase "$rel" "$dir.new" "$m" >"$STATE/$rel.debootstrap.log" 2>&1 ||
+    { tail -30 "$STATE/$rel.debootstrap.log" >&2; die "$rel: debootstrap failed (log: $STATE/$rel.debootstrap.log)"; }
+  # Packages must not start services in a root file system being built.
+  printf '#!/bin/sh\nexit 101\n' >"$dir.new/usr/sbin/policy-rc.d" && chmod 0755 "$dir.new/usr/sbin/policy-rc.d"
+  cp /etc/resolv.conf "$dir.new/etc/resolv.conf"
+  MATRIX_NET=host MATRIX_ENV="DEBIAN_FRONTEND=noninteractive" in_root "$dir.new" sh -c \
+    "apt-get update -q && apt-get install -y -q --no-install-recommends $(packages "$rel") && apt-get clean" \
+    >>"$STATE/$rel.debootstrap.log" 2>&1 ||
+    { tail -30 "$STATE/$rel.debootstrap.log" >&2; die "$rel: installing the stack failed (log: $STATE/$rel.debootstrap.log)"; }
+  echo "$want" >"$dir.new/.ocf-mfs-matrix.stamp"
+  rm -rf "$dir" && mv "$dir.new" "$dir"
+  log "$rel: root file system ready in $((SECONDS - t0))s"
+  timing "rootfs_$rel" $((SECONDS - t0))
+}
+
+# install RELEASE DEB: our package, installed as a user would, by dpkg.
+install_deb() {
+  local dir=$STATE/$1 deb=$2
+  [ -f "$deb" ] || die "no package $deb (make deb)"
+  mkdir -p "$dir/var/cache/ocf-mfs" && cp "$deb" "$dir/var/cache/ocf-mfs/ocf-mfs.deb" &&
+    MATRIX_NET=host in_root "$dir" dpkg -i /var/cache/ocf-mfs/ocf-mfs.deb >"$STATE/$1.dpkg.log" 2>&1 ||
+    { cat "$STATE/$1.dpkg.log" >&2; die "$1: dpkg -i $deb failed"; }
+  log "$1: installed $(basename "$deb")"
+}
+
+# versions RELEASE: one line, name=version for each part of the stack.
+versions() {
+  in_root "$STATE/$1" sh -c '
+    v() { dpkg-query -W -f "\${Version}" "$1" 2>/dev/null | sed "s/^[0-9]*://; s/-[^-]*$//" || echo none; }
+    echo "pacemaker=$(v pacemaker) corosync=$(v corosync) crmsh=$(v crmsh) pcs=$(v pcs) moosefs=$(v moosefs-master) drbd-utils=$(v drbd-utils) resource-agents=$(v resource-agents) ocf-mfs=$(v ocf-mfs)"'
+}
+
+# integration RELEASE crm|pcs: test/integration compiled here, run there,
+# with the repo bound in at the same path (the test finds the harness
+# relative to its source) and our agents from the .deb.
+integration() {
+  local rel=$1 sh=$2 bin=$STATE/test
+  case $sh in crm | pcs) ;; *) die "integration: shell is crm or pcs, not '$sh'" ;; esac
+  mkdir -p "$bin"
+  if [ ! -x "$bin/integration.test" ] || [ -n "$(find "$REPO/test/integration" "$REPO/test/harness" -newer "$bin/integration.test" -print -quit)" ]; then
+    (cd "$REPO" && CGO_ENABLED=0 go test -c -tags integration -o "$bin/integration.test" ./test/integration) || die "cannot compile test/integration"
+  fi
+  MATRIX_BINDS="$REPO $bin" MATRIX_ENV="CI=1 OCF_MFS_INSTALLED=1 OCF_MFS_SHELL=$sh" \
+    locked pacemaker timeout -k 10 "${MATRIX_SUITE_TIMEOUT:-1500}" \
+    "$0" shell "$rel" "$bin/integration.test" -test.v -test.count=1 -test.timeout=20m
+}
+
+cmd=${1:-}
+case $cmd in
+  rootfs) rootfs "$2" ;;
+  install) install_deb "$2" "$3" ;;
+  versions) versions "$2" ;;
+  integration) integration "$2" "$3" ;;
+  shell) rel=$2; shift 2; in_root "$STATE/$rel" "${@:-/bin/bash}" ;;
+esac
