@@ -1,7 +1,7 @@
 //go:build integration
 
 // Package integration runs ocf:mfs:master under a real single-node
-// Pacemaker (test/harness/local.sh) with a real mfsmaster, chunkserver and
+// Pacemaker (test/harness/local.sh, in a sandbox of its own) with a real mfsmaster, chunkserver and
 // mfsmount, and checks what the tutorial's LSB script got wrong: Pacemaker
 // itself notices a dead or frozen master and restarts it, and the clients'
 // files survive.
@@ -39,8 +39,8 @@ func harness(t *testing.T, args ...string) string {
 	return strings.TrimSpace(out.String())
 }
 
-// inNS runs a command inside the harness's network namespace, where
-// Pacemaker and MooseFS live; it returns the output whatever the exit code.
+// inNS runs a command inside the harness's sandbox, where Pacemaker and
+// MooseFS live; it returns the output whatever the exit code.
 func inNS(args ...string) (string, error) {
 	out, err := exec.Command(filepath.Join(repo, "test/harness/local.sh"), append([]string{"run"}, args...)...).CombinedOutput()
 	return string(out), err
@@ -61,9 +61,6 @@ func need(t *testing.T) {
 			skip("%s is missing; make deps installs it", p)
 			return
 		}
-	}
-	if out, err := exec.Command("pgrep", "-x", "corosync").Output(); err == nil && len(out) > 0 {
-		skip("corosync already runs on this machine; the harness needs it for itself")
 	}
 }
 
@@ -158,14 +155,10 @@ func checkTree(t *testing.T, root string, sums map[string][32]byte) {
 
 func TestPacemakerManagesMfsmaster(t *testing.T) {
 	need(t)
-	out, err := exec.Command("make", "-C", repo, "install").CombinedOutput()
-	require.NoError(t, err, "make install: %s", out)
+	out, err := exec.Command("make", "-C", repo, "build").CombinedOutput()
+	require.NoError(t, err, "make build: %s", out)
 
-	t.Cleanup(func() {
-		_, _ = inNS("crm", "resource", "stop", "p_mfs")
-		_ = exec.Command(filepath.Join(repo, "test/harness/local.sh"), "mfs-stop").Run()
-		_ = exec.Command(filepath.Join(repo, "test/harness/local.sh"), "cluster-stop").Run()
-	})
+	t.Cleanup(func() { _ = exec.Command(filepath.Join(repo, "test/harness/local.sh"), "down").Run() })
 	harness(t, "cluster-start")
 	e := &env{cfg: harness(t, "mfs-setup")}
 	vars := harness(t, "env")
@@ -174,7 +167,7 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 		switch k {
 		case "DATA":
 			e.data = v
-		case "MNT":
+		case "CLIENT":
 			e.mnt = v
 		}
 	}
