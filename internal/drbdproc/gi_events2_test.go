@@ -2,8 +2,6 @@ package drbdproc
 
 import (
 	"context"
-
-	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 )
 
 func TestParseGIShowAndGet(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 // Deps gathers the dependencies of every subcommand.
@@ -74,7 +75,7 @@ func System() Deps {
 	}
 	log := ocf.NewLogger("drbd-splitbrain", ocf.NewEnv(lookup), nil)
 	src := &drbdproc.Source{Runner: r}
-	markers := &splitbrain.Markers{Dir: splitbrain.MarkerDir}
+	markers := &marker.Store{Dir: marker.Dir}
 	readDevice := ProcDevice(drbdproc.DefaultPath, drbdproc.Devices)
 	status := StatusDeps{
 		Read: src.Read,

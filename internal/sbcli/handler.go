@@ -13,6 +13,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 // HandlerDeps is what the drbd.conf handlers need from the system.
@@ -25,7 +26,7 @@ type HandlerDeps struct {
 	LockDir    string
 	Log        *ocf.Logger
 	// Marker records a confirmed split brain for `status` (the marker package).
-	Marker func(res string, env splitbrain.HandlerEnv, at time.Time) error
+	Marker func(marker.Marker) error
 }
 
 // NotifyEnv names the environment variable that may hold the split-brain
@@ -158,8 +159,8 @@ func DefaultHostname() (string, error) { return os.Hostname() }
 
 // NewHandlerDeps wires the handlers to the real system; marker records the
 // split brain (the marker package's RecordSplitBrain, adapted).
-func NewHandlerDeps(readDevice func(context.Context, int) (drbdproc.Device, error), marker func(string, splitbrain.HandlerEnv, time.Time) error, log *ocf.Logger) HandlerDeps {
+func NewHandlerDeps(readDevice func(context.Context, int) (drbdproc.Device, error), record func(marker.Marker) error, log *ocf.Logger) HandlerDeps {
 	r := runner.Exec{}
 	return HandlerDeps{Runner: r, CRM: &crm.Client{Runner: r}, Getenv: os.LookupEnv, ReadDevice: readDevice,
-		Hostname: DefaultHostname, LockDir: splitbrain.LockDir, Log: log, Marker: marker}
+		Hostname: DefaultHostname, LockDir: splitbrain.LockDir, Log: log, Marker: record}
 }

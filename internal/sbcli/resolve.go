@@ -21,6 +21,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 // Exit statuses of resolve.
@@ -45,8 +46,8 @@ type ResolveDeps struct {
 	Stdout     *os.File // for the terminal check of the progress display
 	Log        *ocf.Logger
 	Now        func() time.Time
-	Interval   time.Duration       // verify poll interval; 1 s when zero
-	Markers    *splitbrain.Markers // cleared once recovery is verified; nil: none
+	Interval   time.Duration // verify poll interval; 1 s when zero
+	Markers    *marker.Store // cleared once recovery is verified; nil: none
 }
 
 // ResolveCommand is `drbd-splitbrain resolve RESOURCE`. Options may come

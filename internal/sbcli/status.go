@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 // Exit statuses of status, for monitoring scripts.
@@ -39,7 +39,7 @@ type StatusDeps struct {
 	// unnamed, since naming must never stop a report.
 	Names func(ctx context.Context) (map[int]string, error)
 	// Markers holds what the split-brain handler recorded.
-	Markers *splitbrain.Markers
+	Markers *marker.Store
 	// Kernel returns the minors the kernel log reports in an unresolved split
 	// brain; nil when the log cannot be read.
 	Kernel   func() map[int]bool
@@ -237,7 +237,7 @@ func healthy(d drbdproc.Device) bool {
 // splitVerdict decides none, suspected or confirmed. Markers of a device seen
 // connected again are removed, so that a later plain disconnect is not
 // mistaken for the old split brain.
-func splitVerdict(d drbdproc.Device, live bool, kernel map[int]bool, m *splitbrain.Markers) string {
+func splitVerdict(d drbdproc.Device, live bool, kernel map[int]bool, m *marker.Store) string {
 	if connected(d.CState) {
 		if live && m != nil && d.Resource != "" {
 			_ = m.Clear(d.Resource) // best effort; a read-only run may lack the right

@@ -12,6 +12,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 // HandlerEnv is what drbdadm exports to a handler (drbd-utils adm_khelper
@@ -76,8 +77,8 @@ type Handlers struct {
 	Device  DeviceFunc
 	Runner  runner.Runner
 	Log     *ocf.Logger
-	Marker  func(res string, env HandlerEnv, at time.Time) error // records a confirmed split brain
-	Notify  string                                               // shell command run on split brain, "" for none
+	Marker  func(marker.Marker) error // records a confirmed split brain (marker.Store.Record)
+	Notify  string                    // shell command run on split brain, "" for none
 	Now     func() time.Time
 	Timeout time.Duration // bound on each external command
 }
@@ -256,7 +257,8 @@ func (h *Handlers) SplitBrain(parent context.Context) error {
 	h.Log.Errorf("split-brain %s: DRBD detected a split brain with %s (%s); resolve it with: drbd-splitbrain resolve %s", res, h.Env.Peer, h.Env.PeerAddress, res)
 	var errs []error
 	if h.Marker != nil {
-		if err := h.Marker(res, h.Env, now()); err != nil {
+		mk := marker.Marker{Resource: res, Minors: h.Env.Minors, Peer: h.Env.Peer, PeerAddress: h.Env.PeerAddress, DetectedAt: now()}
+		if err := h.Marker(mk); err != nil {
 			errs = append(errs, fmt.Errorf("record marker: %w", err))
 		}
 	}

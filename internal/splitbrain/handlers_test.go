@@ -16,6 +16,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 func crmFixture(t *testing.T, name string) string {
@@ -185,8 +186,8 @@ func TestSplitBrainRecordsAndNotifies(t *testing.T) {
 	h.Now = func() time.Time { return at }
 	h.Notify = "mail -s split-brain root"
 	var got []string
-	h.Marker = func(res string, env HandlerEnv, when time.Time) error {
-		got = append(got, res, env.Peer, when.Format(time.RFC3339))
+	h.Marker = func(m marker.Marker) error {
+		got = append(got, m.Resource, m.Peer, m.DetectedAt.Format(time.RFC3339))
 		return nil
 	}
 	require.NoError(t, h.SplitBrain(context.Background()))
@@ -197,7 +198,7 @@ func TestSplitBrainRecordsAndNotifies(t *testing.T) {
 	f2 := (&runner.Fake{}).On("sh -c false", runner.Exit(1, ""))
 	h2, _ := handlers(t, f2, lostPeer, nil)
 	h2.Notify = "false"
-	h2.Marker = func(string, HandlerEnv, time.Time) error { return errors.New("read-only fs") }
+	h2.Marker = func(marker.Marker) error { return errors.New("read-only fs") }
 	err := h2.SplitBrain(context.Background())
 	assert.ErrorContains(t, err, "read-only fs")
 	assert.ErrorContains(t, err, "notify command")

@@ -15,7 +15,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
-	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 const (
@@ -31,7 +31,7 @@ type Agent struct {
 	Runner   runner.Runner
 	ProcDrbd string                       // drbdproc.DefaultPath
 	StateDir string                       // "" = $HA_RSCTMP or /run/resource-agents
-	Markers  splitbrain.Markers           // split-brain markers left by our handler
+	Markers  marker.Store                 // split-brain markers left by our handler
 	LookPath func(string) (string, error) // exec.LookPath
 	Now      func() time.Time
 	Poll     time.Duration // how often start, promote and demote look again
@@ -48,7 +48,7 @@ type Agent struct {
 // New returns the agent wired to this machine.
 func New() *Agent {
 	return &Agent{Runner: runner.Exec{}, ProcDrbd: drbdproc.DefaultPath,
-		Markers:  splitbrain.Markers{Dir: splitbrain.MarkerDir},
+		Markers:  marker.Store{Dir: marker.Dir},
 		LookPath: exec.LookPath, Now: time.Now, Poll: 500 * time.Millisecond, ScoreRecheck: 5 * time.Minute,
 		PeerGrace: 30 * time.Second}
 }
