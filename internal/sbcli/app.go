@@ -76,7 +76,12 @@ func System() Deps {
 	log := ocf.NewLogger("drbd-splitbrain", ocf.NewEnv(lookup), nil)
 	src := &drbdproc.Source{Runner: r}
 	markers := &marker.Store{Dir: marker.Dir}
-	readDevice := ProcDevice(drbdproc.DefaultPath, drbdproc.Devices)
+	// Handlers and resolve read /proc/drbd only: handlers may run inside a
+	// kernel callback of drbdsetup.
+	proc := &drbdproc.Source{NoFork: true}
+	readDevice := func(ctx context.Context, minor int) (drbdproc.Device, error) {
+		return drbdproc.DeviceOf(ctx, proc, minor)
+	}
 	status := StatusDeps{
 		Read: src.Read,
 		Names: func(ctx context.Context) (map[int]string, error) {

@@ -359,7 +359,7 @@ func gather(ctx context.Context, d ResolveDeps, res string) (splitbrain.Facts, e
 		return f, fmt.Errorf("state of %s (minor %d): %w", res, minor, err)
 	}
 	f.Device = dev
-	if d.ParseGI != nil && dev.CState != "" && dev.CState != "Unconfigured" {
+	if d.ParseGI != nil && dev.Configured() {
 		if text, err := d.Drbd.GIText(ctx, res); err == nil {
 			if gi, err := d.ParseGI(text); err == nil {
 				f.GI = gi
@@ -396,34 +396,8 @@ func gather(ctx context.Context, d ResolveDeps, res string) (splitbrain.Facts, e
 	return f, nil
 }
 
-// ProcDevice adapts a /proc/drbd parser into the ReadDevice function of
-// ResolveDeps and HandlerDeps: it reads path (/proc/drbd) afresh on every
-// call and returns the device of the minor, or a device with CState
-// "Unconfigured" when the minor is not listed (the resource is down).
-// Reading /proc/drbd, not drbdsetup, keeps handlers safe inside kernel
-// callbacks.
-func ProcDevice(path string, devices func(io.Reader) ([]drbdproc.Device, error)) func(context.Context, int) (drbdproc.Device, error) {
-	return func(_ context.Context, minor int) (drbdproc.Device, error) {
-		f, err := os.Open(path)
-		if err != nil {
-			return drbdproc.Device{}, err
-		}
-		defer f.Close()
-		devs, err := devices(f)
-		if err != nil {
-			return drbdproc.Device{}, fmt.Errorf("%s: %w", path, err)
-		}
-		for _, d := range devs {
-			if d.Minor == minor {
-				return d, nil
-			}
-		}
-		return drbdproc.Device{Minor: minor, CState: "Unconfigured"}, nil
-	}
-}
-
 // NewResolveDeps wires resolve to the real system. readDevice is usually
-// ProcDevice("/proc/drbd", ...) over drbdproc's parser.
+// drbdproc.DeviceOf over a /proc/drbd Source.
 func NewResolveDeps(readDevice func(context.Context, int) (drbdproc.Device, error), parseGI func(string) (*drbdproc.GI, error), log *ocf.Logger) ResolveDeps {
 	r := runner.Exec{}
 	return ResolveDeps{Runner: r, Drbd: &drbd.Client{Runner: r}, CRM: &crm.Client{Runner: r},

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -221,28 +220,6 @@ func TestResolveLocked(t *testing.T) {
 	assert.Equal(t, ExitRefused, code, out)
 	assert.Contains(t, out, "another drbd-splitbrain resolve is running")
 	assert.Empty(t, e.fake.Calls())
-}
-
-func TestProcDevice(t *testing.T) {
-	path := filepath.Join("testdata", "split-brain.node2.proc-drbd.txt")
-	var seen string
-	read := ProcDevice(path, func(r io.Reader) ([]drbdproc.Device, error) {
-		b, _ := io.ReadAll(r)
-		seen = string(b)
-		return []drbdproc.Device{sbNode2}, nil
-	})
-	d, err := read(context.Background(), 0)
-	require.NoError(t, err)
-	assert.Equal(t, sbNode2, d)
-	assert.Contains(t, seen, " 0: cs:StandAlone ro:Primary/Unknown")
-	d, err = read(context.Background(), 3)
-	require.NoError(t, err)
-	assert.Equal(t, "Unconfigured", d.CState)
-
-	_, err = ProcDevice(filepath.Join(t.TempDir(), "none"), nil)(context.Background(), 0)
-	assert.Error(t, err)
-	_, err = ProcDevice(path, func(io.Reader) ([]drbdproc.Device, error) { return nil, errors.New("bad line") })(context.Background(), 0)
-	assert.ErrorContains(t, err, "bad line")
 }
 
 func TestInterspersed(t *testing.T) {

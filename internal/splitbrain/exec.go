@@ -61,13 +61,8 @@ func (e *Executor) Commit(ctx context.Context, p *Plan) error {
 // ErrNotVerified is returned by Verify when the deadline passes first.
 var ErrNotVerified = errors.New("not recovered before the deadline")
 
-// Healthy reports whether a device is recovered: Connected, UpToDate on
-// both sides.
-func Healthy(d drbdproc.Device) bool {
-	return d.CState == "Connected" && d.Disk == "UpToDate" && d.PeerDisk == "UpToDate"
-}
-
-// Verify polls the state until Healthy or until ctx ends, then returns the
+// Verify polls the state until the device is Healthy (Connected,
+// UpToDate/UpToDate) or until ctx ends, then returns the
 // last state seen and nil or an error wrapping ErrNotVerified. Read errors
 // are retried until the deadline: a read that fails once while DRBD
 // changes state must not turn a recovery into a failure.
@@ -83,7 +78,7 @@ func (e *Executor) Verify(ctx context.Context, res string) (drbdproc.Device, err
 		if err == nil {
 			last, lastErr = d, nil
 			e.progress(d)
-			if Healthy(d) {
+			if d.Healthy() {
 				e.endProgress()
 				e.Log.Infof("%s: recovered: cs:%s ds:%s/%s", res, d.CState, d.Disk, d.PeerDisk)
 				return d, nil

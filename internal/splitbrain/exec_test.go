@@ -76,7 +76,7 @@ func TestVerifyWaitsForUpToDate(t *testing.T) {
 			drbdproc.Device{CState: "Connected", Role: "Secondary", PeerRole: "Primary", Disk: "UpToDate", PeerDisk: "UpToDate"})}
 	d, err := e.Verify(context.Background(), "r0")
 	require.NoError(t, err)
-	assert.True(t, Healthy(d))
+	assert.True(t, d.Healthy())
 	assert.Contains(t, prog.String(), "waiting for the peer")
 	assert.Contains(t, prog.String(), " 42.5% (36 KiB left)")
 	assert.Contains(t, log.String(), "recovered")

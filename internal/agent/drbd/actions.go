@@ -149,7 +149,7 @@ func (in *instance) waitConnected(ctx context.Context) (drbdproc.Device, error) 
 		if !up {
 			return dev, ocf.Errorf(ocf.ErrGeneric, "%s went down while waiting for its peer", in.p.res)
 		}
-		if !connecting[dev.CState] || !in.a.Now().Before(limit) {
+		if !dev.Connecting() || !in.a.Now().Before(limit) {
 			return dev, nil
 		}
 		select {
@@ -220,7 +220,7 @@ func (in *instance) canPromote(dev drbdproc.Device) error {
 	}
 	// Consistent may still become UpToDate through the fence-peer handler.
 	hasData := dev.Disk == "UpToDate" || dev.Disk == "Consistent" ||
-		(dev.PeerDisk == "UpToDate" && !connecting[dev.CState] && dev.CState != "StandAlone")
+		(dev.PeerDisk == "UpToDate" && !dev.Connecting() && dev.CState != "StandAlone")
 	if !hasData {
 		return ocf.Errorf(ocf.ErrGeneric, "cannot promote %s: no access to UpToDate data (local disk %s, peer disk %s)",
 			in.p.res, dev.Disk, dev.PeerDisk)

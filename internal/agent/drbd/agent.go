@@ -198,10 +198,8 @@ func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, e
 		return dev, false, ocf.Errorf(ocf.ErrGeneric, "read DRBD state: %v", err)
 	}
 	// DRBD 9 names its devices; /proc/drbd of 8.4 knows only minors.
-	for _, d := range st.Devices {
-		if d.Resource == in.p.res && d.Volume == 0 {
-			return d, configured(d), nil
-		}
+	if d, ok := st.Volume(in.p.res, 0); ok {
+		return d, d.Configured(), nil
 	}
 	if st.Major() >= 9 {
 		return dev, false, nil
@@ -211,7 +209,7 @@ func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, e
 		return dev, false, err
 	}
 	dev, found := st.Device(minor)
-	return dev, found && configured(dev), nil
+	return dev, found && dev.Configured(), nil
 }
 
 func (in *instance) saveNote() {
