@@ -3,8 +3,10 @@
 // either a Refusal or a Plan, Commit runs the plan's drbdadm commands, and
 // Verify waits until the resource is Connected and UpToDate/UpToDate.
 //
-// Keeping the decision pure means every rule below is a table test, and an
-// operator sees exactly what will run before anything changes.
+// Resolver strings the phases into the use case `drbd-splitbrain resolve`
+// runs (lock, gather, decide, back up, commit, peer, verify, clear the
+// marker). Keeping the decision pure means every rule below is a table
+// test, and an operator sees exactly what will run before anything changes.
 package splitbrain
 
 import (

@@ -1,4 +1,4 @@
-package sbcli
+package splitbraincli
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
 )
 
 func testdata(t *testing.T, name string) string {
@@ -63,7 +64,7 @@ func (e *env) noCluster() *env {
 func (e *env) run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	i := 0
-	deps := ResolveDeps{
+	deps := ResolveDeps{Resolver: splitbrain.Resolver{
 		Runner: e.fake, Drbd: &drbd.Client{Runner: e.fake}, CRM: &crm.Client{Runner: e.fake},
 		ReadDevice: func(_ context.Context, minor int) (drbdproc.Device, error) {
 			if minor != 0 || len(e.states) == 0 {
@@ -80,7 +81,7 @@ func (e *env) run(t *testing.T, args ...string) (int, string) {
 		Log:      ocf.NewTestLogger("drbd-splitbrain", &e.log),
 		Now:      func() time.Time { return time.Date(2026, 11, 24, 21, 45, 0, 0, time.UTC) },
 		Interval: time.Millisecond,
-	}
+	}}
 	app := &cli.App{Name: "drbd-splitbrain", Writer: &e.out, ErrWriter: &e.out, Commands: []*cli.Command{ResolveCommand(deps)},
 		ExitErrHandler: func(*cli.Context, error) {}}
 	err := app.Run(append([]string{"drbd-splitbrain", "resolve"}, args...))
@@ -210,6 +211,7 @@ func TestResolveCommitFailureIsError(t *testing.T) {
 	assert.Equal(t, ExitError, code, out)
 	assert.Contains(t, out, "held open by someone")
 	assert.NotContains(t, strings.Join(e.fake.Calls(), "\n"), "discard-my-data")
+	assert.Equal(t, 1, strings.Count(e.log.String(), "ERROR"), "a failed commit is logged once:\n%s", e.log.String())
 }
 
 func TestResolveLocked(t *testing.T) {

@@ -1,7 +1,7 @@
-// Package sbcli is the drbd-splitbrain command line: status, resolve and
+// Package splitbraincli is the drbd-splitbrain command line: status, resolve and
 // the DRBD handlers, over urfave/cli. cmd/drbd-splitbrain only wires it to
 // the real system.
-package sbcli
+package splitbraincli
 
 import (
 	"context"
