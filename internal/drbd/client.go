@@ -62,7 +62,7 @@ func (c *Client) check(ctx context.Context, ok []int, args ...string) (runner.Re
 			return res, nil
 		}
 	}
-	return res, &runner.CommandError{Argv: append([]string{name}, argv...), Result: res}
+	return res, runner.NewCommandError(res, name, argv...)
 }
 
 // Up attaches the backing disk and connects to the peer.

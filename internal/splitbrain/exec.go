@@ -7,9 +7,10 @@ import (
 	"io"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 )
 
 // StateFunc reads the current state of the resource's device (from
@@ -21,7 +22,7 @@ type StateFunc func(ctx context.Context) (drbdproc.Device, error)
 type Executor struct {
 	Drbd  *drbd.Client
 	State StateFunc
-	Log   *ocf.Logger
+	Log   *logging.Logger
 	// Progress, when non-nil, receives a one-line progress display rewritten
 	// in place (a terminal).
 	Progress io.Writer

@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
@@ -76,7 +77,7 @@ type Handlers struct {
 	CRM     *crm.Client
 	Device  DeviceFunc
 	Runner  runner.Runner
-	Log     *ocf.Logger
+	Log     *logging.Logger
 	Marker  func(marker.Marker) error // records a confirmed split brain (marker.Store.Record)
 	Notify  string                    // shell command run on split brain, "" for none
 	Now     func() time.Time

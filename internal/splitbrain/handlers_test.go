@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -46,7 +48,7 @@ func handlers(t *testing.T, f *runner.Fake, d drbdproc.Device, derr error) (*Han
 			assert.Equal(t, 0, minor)
 			return d, derr
 		},
-		Log: ocf.NewTestLogger("t", &log)}, &log
+		Log: logging.NewTestLogger("t", &log)}, &log
 }
 
 func TestReadHandlerEnv(t *testing.T) {

@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
@@ -30,7 +31,7 @@ type Resolver struct {
 	Hostname   func() (string, error)
 	Root       string // "/" on a real system: where /proc and /sys are
 	LockDir    string // LockDir on a real system
-	Log        *ocf.Logger
+	Log        *logging.Logger
 	Now        func() time.Time
 	Interval   time.Duration // verify poll interval; 1 s when zero
 	Markers    *marker.Store // cleared once recovery is verified; nil: none

@@ -10,11 +10,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
@@ -66,14 +67,10 @@ func System() Deps {
 	// What a tool that can discard data did must be on record even where no
 	// journal or syslog runs (containers, minimal installs): it also keeps
 	// its own log file unless HA_LOGFILE names another.
-	lookup := func(k string) (string, bool) {
-		v, ok := os.LookupEnv(k)
-		if k == "HA_LOGFILE" && !ok {
-			return LogFile, true
-		}
-		return v, ok
+	log := logging.New("drbd-splitbrain", "", os.LookupEnv, nil)
+	if _, set := os.LookupEnv("HA_LOGFILE"); !set {
+		log.AddFile(LogFile)
 	}
-	log := ocf.NewLogger("drbd-splitbrain", ocf.NewEnv(lookup), nil)
 	src := &drbdproc.Source{Runner: r}
 	markers := &marker.Store{Dir: marker.Dir}
 	// Handlers and resolve read /proc/drbd only: handlers may run inside a

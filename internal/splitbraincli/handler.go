@@ -6,11 +6,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
@@ -24,7 +25,7 @@ type HandlerDeps struct {
 	ReadDevice func(ctx context.Context, minor int) (drbdproc.Device, error) // /proc/drbd, never drbdsetup
 	Hostname   func() (string, error)
 	LockDir    string
-	Log        *ocf.Logger
+	Log        *logging.Logger
 	// Marker records a confirmed split brain for `status` (the marker package).
 	Marker func(marker.Marker) error
 }
@@ -159,7 +160,7 @@ func DefaultHostname() (string, error) { return os.Hostname() }
 
 // NewHandlerDeps wires the handlers to the real system; marker records the
 // split brain (the marker package's RecordSplitBrain, adapted).
-func NewHandlerDeps(readDevice func(context.Context, int) (drbdproc.Device, error), record func(marker.Marker) error, log *ocf.Logger) HandlerDeps {
+func NewHandlerDeps(readDevice func(context.Context, int) (drbdproc.Device, error), record func(marker.Marker) error, log *logging.Logger) HandlerDeps {
 	r := runner.Exec{}
 	return HandlerDeps{Runner: r, CRM: &crm.Client{Runner: r}, Getenv: os.LookupEnv, ReadDevice: readDevice,
 		Hostname: DefaultHostname, LockDir: splitbrain.LockDir, Log: log, Marker: record}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/urfave/cli/v2"
@@ -27,7 +29,7 @@ func runHandler(t *testing.T, f *runner.Fake, env map[string]string, dev drbdpro
 	deps := HandlerDeps{Runner: f, CRM: &crm.Client{Runner: f}, Getenv: ocf.MapLookup(env),
 		ReadDevice: func(context.Context, int) (drbdproc.Device, error) { return dev, nil },
 		Hostname:   func() (string, error) { return "node1", nil }, LockDir: t.TempDir(),
-		Log: ocf.NewTestLogger("drbd-splitbrain", &log), Marker: record}
+		Log: logging.NewTestLogger("drbd-splitbrain", &log), Marker: record}
 	app := &cli.App{Name: "drbd-splitbrain", Writer: &out, ErrWriter: &out, Commands: []*cli.Command{HandlerCommand(deps)},
 		ExitErrHandler: func(*cli.Context, error) {}}
 	err := app.Run(append([]string{"drbd-splitbrain", "handler"}, args...))

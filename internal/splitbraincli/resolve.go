@@ -12,12 +12,13 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
 )
@@ -179,7 +180,7 @@ func confirm(w io.Writer, stdin *os.File, p *splitbrain.Plan) error {
 
 // NewResolveDeps wires resolve to the real system. readDevice is usually
 // drbdproc.DeviceOf over a /proc/drbd Source.
-func NewResolveDeps(readDevice func(context.Context, int) (drbdproc.Device, error), parseGI func(string) (*drbdproc.GI, error), log *ocf.Logger) ResolveDeps {
+func NewResolveDeps(readDevice func(context.Context, int) (drbdproc.Device, error), parseGI func(string) (*drbdproc.GI, error), log *logging.Logger) ResolveDeps {
 	r := runner.Exec{}
 	return ResolveDeps{Resolver: splitbrain.Resolver{Runner: r, Drbd: &drbd.Client{Runner: r}, CRM: &crm.Client{Runner: r},
 		ReadDevice: readDevice, ParseGI: parseGI, Hostname: os.Hostname, Root: "/",

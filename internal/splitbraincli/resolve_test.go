@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/urfave/cli/v2"
@@ -17,7 +19,6 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
 )
@@ -78,7 +79,7 @@ func (e *env) run(t *testing.T, args ...string) (int, string) {
 		},
 		Hostname: func() (string, error) { return "node2", nil },
 		Root:     e.root, LockDir: e.lock,
-		Log:      ocf.NewTestLogger("drbd-splitbrain", &e.log),
+		Log:      logging.NewTestLogger("drbd-splitbrain", &e.log),
 		Now:      func() time.Time { return time.Date(2026, 11, 24, 21, 45, 0, 0, time.UTC) },
 		Interval: time.Millisecond,
 	}}

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/crm"
+
 	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
@@ -108,7 +110,7 @@ type instance struct {
 	p      params
 	client *drbd.Client
 	src    *drbdproc.Source
-	scorer *ocf.Scorer
+	scorer *crm.Scorer
 	note   *note
 }
 
@@ -117,7 +119,7 @@ func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 	in := &instance{a: a, r: r, p: p,
 		client: &drbd.Client{Runner: a.Runner, Config: p.conf},
 		src:    &drbdproc.Source{Path: a.ProcDrbd, Runner: a.Runner},
-		scorer: &ocf.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log},
+		scorer: &crm.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log},
 	}
 	in.note = loadNote(a.stateDir(r.Env), p.res)
 	return in, err
