@@ -88,7 +88,7 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFileParse, err)
+		return nil, fmt.Errorf("%w: %w", ErrFileParse, err)
 	}
 	for i := range devs {
 		d := &devs[i]

@@ -166,7 +166,9 @@ func Main(a Agent, p Process) int {
 
 	err := fn(ctx, req)
 	code := CodeOf(err)
-	if errors.Is(err, context.DeadlineExceeded) && code == ErrGeneric {
+	// The action's own deadline passing is what counts, not whether every
+	// layer kept context.DeadlineExceeded in its error chain.
+	if code == ErrGeneric && (errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)) {
 		err = fmt.Errorf("%s ran out of time: %w", action, err)
 	}
 	switch {

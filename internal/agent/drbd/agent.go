@@ -71,7 +71,7 @@ func readParams(env *ocf.Env) (params, error) {
 	if v, ok := env.Param("adjust_master_score"); ok && v != "" {
 		s, err := ParseScores(v)
 		if err != nil {
-			return p, ocf.Errorf(ocf.ErrConfigured, "%v", err)
+			return p, ocf.Errorf(ocf.ErrConfigured, "%w", err)
 		}
 		p.scores = s
 	}
@@ -156,11 +156,11 @@ func (in *instance) minorFromConf(ctx context.Context) (int, error) {
 		return 0, ocf.Errorf(ocf.ErrInstalled, "drbdadm not found: install drbd-utils")
 	}
 	if _, err := os.Stat(in.p.conf); err != nil {
-		return 0, ocf.Errorf(ocf.ErrInstalled, "drbdconf %s: %v", in.p.conf, err)
+		return 0, ocf.Errorf(ocf.ErrInstalled, "drbdconf %s: %w", in.p.conf, err)
 	}
 	minor, err := in.client.Minor(ctx, in.p.res)
 	if err != nil {
-		return 0, ocf.Errorf(ocf.ErrConfigured, "resource %s is not defined in %s: %v", in.p.res, in.p.conf, err)
+		return 0, ocf.Errorf(ocf.ErrConfigured, "resource %s is not defined in %s: %w", in.p.res, in.p.conf, err)
 	}
 	return minor, nil
 }
@@ -197,7 +197,7 @@ func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, e
 		return dev, false, nil
 	}
 	if err != nil {
-		return dev, false, ocf.Errorf(ocf.ErrGeneric, "read DRBD state: %v", err)
+		return dev, false, ocf.Errorf(ocf.ErrGeneric, "read DRBD state: %w", err)
 	}
 	// DRBD 9 names its devices; /proc/drbd of 8.4 knows only minors.
 	if d, ok := st.Volume(in.p.res, 0); ok {
@@ -275,7 +275,7 @@ func (a *Agent) Monitor(ctx context.Context, r *ocf.Request) error {
 		// On a node without drbd-utils or without the resource a probe
 		// has found nothing running, which is all it asks.
 		if r.Probe && (ocf.CodeOf(err) == ocf.ErrInstalled || ocf.CodeOf(err) == ocf.ErrConfigured) {
-			return ocf.Errorf(ocf.NotRunning, "%v", err)
+			return ocf.Errorf(ocf.NotRunning, "%w", err)
 		}
 		return err
 	}
