@@ -9,7 +9,7 @@ import (
 
 	"github.com/ocf-mfs/ocf-mfs/internal/logging"
 
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 )
 
@@ -20,7 +20,7 @@ type StateFunc func(ctx context.Context) (drbdproc.Device, error)
 // Executor carries out a Plan: Commit runs its commands, Verify waits for
 // the result.
 type Executor struct {
-	Drbd  *drbd.Client
+	Drbd  *drbdadm.Client
 	State StateFunc
 	Log   *logging.Logger
 	// Progress, when non-nil, receives a one-line progress display rewritten

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 )
@@ -36,7 +36,7 @@ func TestCommitVictimToleratesExit10(t *testing.T) {
 		On("drbdadm secondary r0", runner.OK("")).
 		On("drbdadm connect --discard-my-data r0", runner.OK(""))
 	var log bytes.Buffer
-	e := &Executor{Drbd: &drbd.Client{Runner: f}, Log: logging.NewTestLogger("t", &log)}
+	e := &Executor{Drbd: &drbdadm.Client{Runner: f}, Log: logging.NewTestLogger("t", &log)}
 	require.NoError(t, e.Commit(context.Background(), victimPlan(t)))
 	assert.Equal(t, []string{"drbdadm disconnect r0", "drbdadm secondary r0", "drbdadm connect --discard-my-data r0"}, f.Calls())
 	assert.Contains(t, log.String(), "step 3/3: drbdadm connect --discard-my-data r0")
@@ -47,7 +47,7 @@ func TestCommitStopsAtFirstFailure(t *testing.T) {
 		On("drbdadm disconnect r0", runner.Exit(10, disconnectStandalone)).
 		On("drbdadm secondary r0", runner.Exit(11, "0: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup-84 secondary 0' terminated with exit code 11\n"))
 	var log bytes.Buffer
-	e := &Executor{Drbd: &drbd.Client{Runner: f}, Log: logging.NewTestLogger("t", &log)}
+	e := &Executor{Drbd: &drbdadm.Client{Runner: f}, Log: logging.NewTestLogger("t", &log)}
 	err := e.Commit(context.Background(), victimPlan(t))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "step 2/3 (drbdadm secondary r0)")

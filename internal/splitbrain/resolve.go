@@ -12,7 +12,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/logging"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
@@ -24,7 +24,7 @@ import (
 // only turns flags into a Request and an outcome into an exit status.
 type Resolver struct {
 	Runner     runner.Runner // runs the peer's side over ssh
-	Drbd       *drbd.Client
+	Drbd       *drbdadm.Client
 	CRM        *crm.Client
 	ReadDevice DeviceFunc                              // /proc/drbd
 	ParseGI    func(text string) (*drbdproc.GI, error) // nil: GI not shown

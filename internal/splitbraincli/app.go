@@ -14,7 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
@@ -84,7 +84,7 @@ func System() Deps {
 		Names: func(ctx context.Context) (map[int]string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			return (&drbd.Client{Runner: r}).MinorNames(ctx)
+			return (&drbdadm.Client{Runner: r}).MinorNames(ctx)
 		},
 		Markers:  markers,
 		Kernel:   func() map[int]bool { return splitbrain.KmsgSplitBrains("/dev/kmsg") },

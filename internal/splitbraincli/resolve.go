@@ -17,7 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
@@ -182,7 +182,7 @@ func confirm(w io.Writer, stdin *os.File, p *splitbrain.Plan) error {
 // drbdproc.DeviceOf over a /proc/drbd Source.
 func NewResolveDeps(readDevice func(context.Context, int) (drbdproc.Device, error), parseGI func(string) (*drbdproc.GI, error), log *logging.Logger) ResolveDeps {
 	r := runner.Exec{}
-	return ResolveDeps{Resolver: splitbrain.Resolver{Runner: r, Drbd: &drbd.Client{Runner: r}, CRM: &crm.Client{Runner: r},
+	return ResolveDeps{Resolver: splitbrain.Resolver{Runner: r, Drbd: &drbdadm.Client{Runner: r}, CRM: &crm.Client{Runner: r},
 		ReadDevice: readDevice, ParseGI: parseGI, Hostname: os.Hostname, Root: "/",
 		LockDir: splitbrain.LockDir, Log: log, Now: time.Now}, Stdin: os.Stdin, Stdout: os.Stdout}
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
@@ -66,7 +66,7 @@ func (e *env) run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	i := 0
 	deps := ResolveDeps{Resolver: splitbrain.Resolver{
-		Runner: e.fake, Drbd: &drbd.Client{Runner: e.fake}, CRM: &crm.Client{Runner: e.fake},
+		Runner: e.fake, Drbd: &drbdadm.Client{Runner: e.fake}, CRM: &crm.Client{Runner: e.fake},
 		ReadDevice: func(_ context.Context, minor int) (drbdproc.Device, error) {
 			if minor != 0 || len(e.states) == 0 {
 				return drbdproc.Device{}, errors.New("no such minor")

@@ -13,7 +13,7 @@ import (
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
 
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
@@ -108,7 +108,7 @@ type instance struct {
 	a      *Agent
 	r      *ocf.Request
 	p      params
-	client *drbd.Client
+	client *drbdadm.Client
 	src    *drbdproc.Source
 	scorer *crm.Scorer
 	note   *note
@@ -117,7 +117,7 @@ type instance struct {
 func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 	p, err := readParams(r.Env)
 	in := &instance{a: a, r: r, p: p,
-		client: &drbd.Client{Runner: a.Runner, Config: p.conf},
+		client: &drbdadm.Client{Runner: a.Runner, Config: p.conf},
 		src:    &drbdproc.Source{Path: a.ProcDrbd, Runner: a.Runner},
 		scorer: &crm.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log},
 	}
