@@ -3,8 +3,11 @@
 # ocf:mfs:master, with a chunkserver and a client mount, on loopback. It
 # shows what the tutorial's LSB script could not do: Pacemaker itself
 # notices a kill -9 of mfsmaster and restarts it, and the clients' files are
-# all still there. Unattended, a few minutes; it cleans up after itself
-# (make demo-stop does the same on request).
+# all still there. Unattended, about a minute once the packages are there.
+# It runs in the harness's sandbox (test/harness/local.sh): this node's own
+# cluster, if it has one, is never read or touched, and the agents it runs
+# are the ones just built, not installed anywhere. It cleans up after itself,
+# also on Ctrl-C; make demo-stop does the same after a harder interruption.
 #
 #   scripts/demo.sh          the demo
 #   scripts/demo.sh stop     clean up only
@@ -34,12 +37,9 @@ until_ok() {
 # secs FROM TO: the seconds between two `date +%s.%N` stamps, to a tenth.
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
-cleanup() {
-  "$H" run crm resource stop "$RSC" >/dev/null 2>&1 || true
-  until_ok 60 "$RSC to stop" sh -c "! pgrep -f 'mfsmaster -c $CFG' >/dev/null" 2>/dev/null || true
-  "$H" mfs-stop >/dev/null 2>&1 || true
-  "$H" cluster-stop >/dev/null 2>&1 || true
-}
+# cleanup: the harness stops the client, the chunkserver, the master (through
+# Pacemaker) and the cluster, in that order, then the sandbox.
+cleanup() { "$H" down; }
 
 if [ "${1:-}" = stop ]; then
   cleanup
@@ -49,15 +49,18 @@ fi
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (it starts corosync and pacemaker)" >&2; exit 1; }
 
 step "Installing what the demo needs and building ocf-mfs"
-make -C "$REPO" --no-print-directory deps
-make -C "$REPO" --no-print-directory install >/dev/null
-say "ocf:mfs:master installed as /usr/lib/ocf/resource.d/mfs/master ($("$REPO/bin/ocf-mfsmaster" version))"
+"$REPO/scripts/deps.sh" demo
+make -C "$REPO" --no-print-directory build >/dev/null
+say "ocf:mfs:master is $("$REPO/bin/ocf-mfsmaster" version), as built in bin/"
 
-trap 'cleanup; echo; echo "demo: cleaned up"' EXIT
+trap 'trap - EXIT INT TERM; echo; echo "==> Cleaning up"; cleanup; echo "demo: cleaned up"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 step "Starting a single-node cluster (corosync + pacemakerd, no systemd)"
 t=$SECONDS
 "$H" cluster-start
-say "node online after $((SECONDS - t)) s"
+eval "$("$H" env)"
+say "node online after $((SECONDS - t)) s, in a sandbox of its own (mount, network, IPC namespaces)"
 
 step "Configuring mfsmaster under Pacemaker with crm, as an operator would"
 "$H" mfs-setup >/dev/null
@@ -74,13 +77,14 @@ crm_mon1
 step "A chunkserver and a client mount (mfsmount over FUSE) at $MNT"
 "$H" chunk-start
 "$H" mount
-mkdir -p "$MNT/demo/docs" "$MNT/demo/photos/2026"
-for i in 1 2 3; do head -c $((i * 200000)) /dev/urandom >"$MNT/demo/photos/2026/img$i.raw"; done
-echo "written before the kill" >"$MNT/demo/docs/readme.txt"
+# The mount is the sandbox's; the host reaches it through the holder's root.
+mkdir -p "$CLIENT/demo/docs" "$CLIENT/demo/photos/2026"
+for i in 1 2 3; do head -c $((i * 200000)) /dev/urandom >"$CLIENT/demo/photos/2026/img$i.raw"; done
+echo "written before the kill" >"$CLIENT/demo/docs/readme.txt"
 sync
-(cd "$MNT" && find demo -type f | sort | xargs sha256sum) >"$STATE/demo.sha256"
-say "$(find "$MNT/demo" -type f | wc -l) files in $(find "$MNT/demo" -type d | wc -l) directories written through the client:"
-(cd "$MNT" && find demo | sort | sed 's/^/      /')
+(cd "$CLIENT" && find demo -type f | sort | xargs sha256sum) >"$STATE/demo.sha256"
+say "$(find "$CLIENT/demo" -type f | wc -l) files in $(find "$CLIENT/demo" -type d | wc -l) directories written through the client:"
+(cd "$CLIENT" && find demo | sort | sed 's/^/      /')
 
 step "kill -9 of mfsmaster: the failure the tutorial's LSB script never reported"
 old=$(lock_pid)
@@ -101,13 +105,12 @@ ls "$DATA" | grep -E '^(metadata|changelog)' | sed 's/^/      /'
 crm_mon1
 
 step "The client's files after the restart"
-until_ok 60 "the client to reconnect" test -f "$MNT/demo/docs/readme.txt"
-if (cd "$MNT" && sha256sum --quiet -c "$STATE/demo.sha256"); then
+until_ok 60 "the client to reconnect" test -f "$CLIENT/demo/docs/readme.txt"
+if (cd "$CLIENT" && sha256sum --quiet -c "$STATE/demo.sha256"); then
   say "all $(wc -l <"$STATE/demo.sha256") files present with the same content; directories:"
-  (cd "$MNT" && find demo -type d | sort | sed 's/^/      /')
+  (cd "$CLIENT" && find demo -type d | sort | sed 's/^/      /')
 else
   echo "demo: FILES DIFFER after the restart" >&2
   exit 1
 fi
 
-step "Cleaning up (make demo-stop does this on request)"

@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
-# Installs, idempotently, every Debian package that ocf-mfs's tests, demo,
-# end-to-end lab and packaging use. As root on Debian it runs apt-get only
-# when something is missing; elsewhere it lists what is missing and fails.
+# Installs, idempotently, the Debian packages one part of ocf-mfs needs. As
+# root on Debian it runs apt-get only when something is missing; elsewhere it
+# lists what is missing and fails.
+#
+#   scripts/deps.sh demo    make demo: a single-node Pacemaker and MooseFS
+#   scripts/deps.sh test    make test: the demo's, plus what the tests and packaging use
+#   scripts/deps.sh e2e     make e2e: the test set, plus the two-VM DRBD lab
+#   scripts/deps.sh         everything (the same as e2e)
+#
+# A newcomer's first command is make demo: it must not wait for qemu or rpm.
 set -euo pipefail
 
-PACKAGES=(
-  # the cluster stack our agents run under, and the OCF compliance checker
+DEMO=(
+  # the cluster stack our agents run under
   pacemaker pacemaker-cli-utils corosync crmsh resource-agents
   # MooseFS: the master we manage, and the pieces that prove clients keep their files
-  moosefs-master moosefs-cli moosefs-metalogger moosefs-chunkserver moosefs-client fuse3
-  # DRBD userland (the kernel side lives in the lab VMs)
+  moosefs-master moosefs-cli moosefs-chunkserver moosefs-client fuse3
+  # the harness's sandbox: unshare and nsenter, ip, and a process table
+  util-linux iproute2 procps
+)
+TEST=(
+  "${DEMO[@]}"
+  moosefs-metalogger
+  # DRBD userland (the kernel side lives in the lab VMs), for the agents' tests
   drbd-utils
   # meta-data validation (xmllint)
   libxml2-utils
-  # the two-VM DRBD lab
-  qemu-system-x86 busybox-static cpio kmod e2fsprogs python3 iproute2 procps psmisc
   # packaging
   rpm rpmlint
   # make bench counts the processes each monitor runs
@@ -22,6 +33,18 @@ PACKAGES=(
   # build and tests
   git make ca-certificates
 )
+E2E=(
+  "${TEST[@]}"
+  # the two-VM DRBD lab
+  qemu-system-x86 busybox-static cpio kmod e2fsprogs python3 psmisc
+)
+
+case ${1:-all} in
+  demo) PACKAGES=("${DEMO[@]}") ;;
+  test) PACKAGES=("${TEST[@]}") ;;
+  e2e | all) PACKAGES=("${E2E[@]}") ;;
+  *) echo "usage: scripts/deps.sh [demo|test|e2e]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

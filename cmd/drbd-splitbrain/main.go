@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ocf-mfs/ocf-mfs/internal/sbcli"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbraincli"
 	"github.com/ocf-mfs/ocf-mfs/internal/version"
 )
 
 func main() {
-	app := sbcli.NewApp(sbcli.System(), version.Version, os.Stdout, os.Stderr)
+	app := splitbraincli.NewApp(splitbraincli.System(), version.Version, os.Stdout, os.Stderr)
 	if err := app.Run(os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "drbd-splitbrain:", err)
 		os.Exit(1)

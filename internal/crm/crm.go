@@ -1,4 +1,6 @@
-// Package crm is a small Pacemaker client for drbd-splitbrain: it finds the
+// Package crm holds ocf-mfs's clients of Pacemaker's tools. Scorer keeps a
+// promotable clone's promotion score (crm_attribute, crm_master). Client
+// serves drbd-splitbrain: it finds the
 // promotable clone that manages a DRBD resource, where its promoted instance
 // runs, and places or removes the fencing location constraint that
 // crm-fence-peer.sh (drbd-utils) would, with the same id, so the two tools
@@ -17,7 +19,7 @@ import (
 
 // Pacemaker tools' exit codes (crm_exit_t) this client interprets.
 const (
-	exitNoSuchObject = 105 // CRM_EX_NOSUCH: cibadmin -Q --xpath matched nothing
+	exitNoSuchObject = 105 // CRM_EX_NOSUCH: cibadmin -Q --xpath matched nothing, crm_attribute -G of a missing attribute
 	exitDisconnect   = 102 // CRM_EX_DISCONNECT: no cluster to talk to
 	exitExists       = 108 // CRM_EX_EXISTS: cibadmin -C of an id that exists
 )
@@ -43,7 +45,7 @@ func (c *Client) run(ctx context.Context, name string, args ...string) (runner.R
 		return res, err
 	}
 	if res.ExitCode == exitDisconnect {
-		return res, fmt.Errorf("%w: %w", ErrNoCluster, &runner.CommandError{Argv: append([]string{name}, args...), Result: res})
+		return res, fmt.Errorf("%w: %w", ErrNoCluster, runner.NewCommandError(res, name, args...))
 	}
 	return res, nil
 }
@@ -122,7 +124,7 @@ func (c *Client) FindPromotable(ctx context.Context, res string) (*Promotable, e
 		return nil, fmt.Errorf("cibadmin -Q -o resources: %w", err)
 	}
 	if out.ExitCode != 0 {
-		return nil, &runner.CommandError{Argv: []string{"cibadmin", "-Q", "-o", "resources"}, Result: out}
+		return nil, runner.NewCommandError(out, "cibadmin", "-Q", "-o", "resources")
 	}
 	return ParseResources([]byte(out.Stdout), res)
 }
@@ -152,7 +154,7 @@ func (c *Client) PromotedNode(ctx context.Context, id string) (string, error) {
 		return "", fmt.Errorf("crm_resource --locate -r %s: %w", id, err)
 	}
 	if out.ExitCode != 0 {
-		return "", &runner.CommandError{Argv: []string{"crm_resource", "--locate", "-r", id}, Result: out}
+		return "", runner.NewCommandError(out, "crm_resource", "--locate", "-r", id)
 	}
 	return ParseLocate(out.Stdout + "\n" + out.Stderr), nil
 }
@@ -238,7 +240,7 @@ func (c *Client) Query(ctx context.Context, id string) (*Constraint, error) {
 	case exitNoSuchObject:
 		return nil, nil
 	}
-	return nil, &runner.CommandError{Argv: append([]string{"cibadmin"}, argv...), Result: out}
+	return nil, runner.NewCommandError(out, "cibadmin", argv...)
 }
 
 // Create adds a constraint; ErrExists when its id is taken.
@@ -254,7 +256,7 @@ func (c *Client) Create(ctx context.Context, constraintXML string) error {
 	case exitExists:
 		return ErrExists
 	}
-	return &runner.CommandError{Argv: append([]string{"cibadmin"}, argv...), Result: out}
+	return runner.NewCommandError(out, "cibadmin", argv...)
 }
 
 // Delete removes the rsc_location with id; a missing one is fine
@@ -266,7 +268,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("cibadmin delete %s: %w", id, err)
 	}
 	if out.ExitCode != 0 {
-		return &runner.CommandError{Argv: append([]string{"cibadmin"}, argv...), Result: out}
+		return runner.NewCommandError(out, "cibadmin", argv...)
 	}
 	return nil
 }

@@ -40,6 +40,11 @@ type Device struct {
 	Protocol string // replication protocol "A", "B" or "C"; "" when StandAlone
 	Flags    string // the I/O state flags, e.g. "r-----"
 
+	// Peers lists every peer of this volume (DRBD 9 events2). CState,
+	// PeerRole and PeerDisk above describe the first one, as DRBD 8 has
+	// only one; PeerList also answers for DRBD 8.
+	Peers []Peer
+
 	Counters Counters
 	Sync     *Sync // non-nil while a resync or online verify runs
 }

@@ -11,24 +11,28 @@ import (
 
 // ParseEvents2 reads `drbdsetup events2 --now` (DRBD 9, and drbd-utils 9
 // against an 8.4 kernel), because DRBD 9's /proc/drbd carries only the
-// version. It returns one Device per volume, sorted by minor, with the
-// connection state in DRBD 8 words where they mean the same: a Connected
+// version. It returns one Device per volume, sorted by minor, each with
+// every peer in Peers, in the order the connections are listed. A peer's
+// connection state uses DRBD 8 words where they mean the same: a Connected
 // connection whose replication is Established reads "Connected", one that
 // is resyncing reads as its replication state (SyncSource...), and any
 // other connection state is kept as DRBD 9 names it (StandAlone,
 // Connecting...). A resource with no connection at all is StandAlone.
 //
-// With several peers (DRBD 9 meshes) the first connection wins; ocf-mfs
-// runs two-node resources.
+// CState, PeerRole and PeerDisk of a Device describe its first peer, as
+// /proc/drbd would for ocf-mfs's two-node resources.
 //
 // Outcomes: devices, or an error wrapping ErrFileParse that names the line
 // when a line is not "<verb> <object> key:value...".
 func ParseEvents2(r io.Reader) ([]Device, error) {
-	type conn struct{ cstate, peerRole string }
+	type conn struct {
+		id                     int
+		name, cstate, peerRole string
+	}
 	type peerDev struct{ repl, peerDisk string }
 	roles := map[string]string{}
-	conns := map[string]conn{}
-	peers := map[string]peerDev{} // by resource/volume
+	conns := map[string][]conn{}  // by resource, in listed order
+	peers := map[string]peerDev{} // by resource/volume/peer-node-id
 	var devs []Device
 
 	sc := bufio.NewScanner(r)
@@ -50,7 +54,7 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 			}
 			kv[k] = v
 		}
-		res, vol := kv["name"], kv["volume"]
+		res, vol, peer := kv["name"], kv["volume"], kv["peer-node-id"]
 		if f[0] == "destroy" {
 			continue
 		}
@@ -58,8 +62,16 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 		case "resource":
 			roles[res] = kv["role"]
 		case "connection":
-			if _, seen := conns[res]; !seen {
-				conns[res] = conn{cstate: kv["connection"], peerRole: kv["role"]}
+			id, err := strconv.Atoi(peer)
+			if err != nil {
+				id = -1
+			}
+			seen := false
+			for _, c := range conns[res] {
+				seen = seen || c.id == id
+			}
+			if !seen {
+				conns[res] = append(conns[res], conn{id: id, name: kv["conn-name"], cstate: kv["connection"], peerRole: kv["role"]})
 			}
 		case "device":
 			minor, err := strconv.Atoi(kv["minor"])
@@ -69,32 +81,38 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 			v, _ := strconv.Atoi(vol)
 			devs = append(devs, Device{Minor: minor, Resource: res, Volume: v, Disk: kv["disk"]})
 		case "peer-device":
-			key := res + "/" + vol
+			key := res + "/" + vol + "/" + peer
 			if _, seen := peers[key]; !seen {
 				peers[key] = peerDev{repl: kv["replication"], peerDisk: kv["peer-disk"]}
 			}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFileParse, err)
+		return nil, fmt.Errorf("%w: %w", ErrFileParse, err)
 	}
 	for i := range devs {
 		d := &devs[i]
 		d.Role = roles[d.Resource]
-		c, ok := conns[d.Resource]
-		if !ok {
+		for _, c := range conns[d.Resource] {
+			id := ""
+			if c.id >= 0 {
+				id = strconv.Itoa(c.id)
+			}
+			pd := peers[d.Resource+"/"+strconv.Itoa(d.Volume)+"/"+id]
+			p := Peer{NodeID: c.id, Name: c.name, CState: c.cstate, Replication: pd.repl, Role: c.peerRole, Disk: pd.peerDisk}
+			if c.cstate == "Connected" && pd.repl != "" && pd.repl != "Established" {
+				p.CState = pd.repl
+			}
+			if p.Disk == "" {
+				p.Disk = "DUnknown"
+			}
+			d.Peers = append(d.Peers, p)
+		}
+		if len(d.Peers) == 0 {
 			d.CState, d.PeerRole, d.PeerDisk = "StandAlone", "Unknown", "DUnknown"
 			continue
 		}
-		d.CState, d.PeerRole = c.cstate, c.peerRole
-		p := peers[d.Resource+"/"+strconv.Itoa(d.Volume)]
-		d.PeerDisk = p.peerDisk
-		if c.cstate == "Connected" && p.repl != "" && p.repl != "Established" {
-			d.CState = p.repl
-		}
-		if d.PeerDisk == "" {
-			d.PeerDisk = "DUnknown"
-		}
+		d.CState, d.PeerRole, d.PeerDisk = d.Peers[0].CState, d.Peers[0].Role, d.Peers[0].Disk
 	}
 	sort.SliceStable(devs, func(a, b int) bool { return devs[a].Minor < devs[b].Minor })
 	return devs, nil

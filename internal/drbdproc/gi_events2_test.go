@@ -2,8 +2,6 @@ package drbdproc
 
 import (
 	"context"
-
-	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 )
 
 func TestParseGIShowAndGet(t *testing.T) {
@@ -64,6 +64,10 @@ func TestParseEvents2(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			d := events(t, tt.file)[0]
+			require.Len(t, d.Peers, 1, "two-node lab: one peer")
+			p := d.Peers[0]
+			assert.Equal(t, []string{tt.cs, tt.peerRole, tt.peerDisk}, []string{p.CState, p.Role, p.Disk}, "the one peer is the summary")
+			d.Peers = nil
 			assert.Equal(t, Device{Minor: 0, Resource: "r0", CState: tt.cs, Role: tt.role, PeerRole: tt.peerRole,
 				Disk: tt.disk, PeerDisk: tt.peerDisk}, d)
 		})
@@ -86,7 +90,8 @@ exists -
 	require.NoError(t, err)
 	require.Len(t, devs, 2)
 	assert.Equal(t, Device{Minor: 3, Resource: "a", Volume: 1, CState: "SyncSource", Role: "Primary", PeerRole: "Secondary",
-		Disk: "UpToDate", PeerDisk: "Inconsistent"}, devs[0])
+		Disk: "UpToDate", PeerDisk: "Inconsistent",
+		Peers: []Peer{{NodeID: 1, CState: "SyncSource", Replication: "SyncSource", Role: "Secondary", Disk: "Inconsistent"}}}, devs[0])
 	assert.Equal(t, Device{Minor: 7, Resource: "b", CState: "StandAlone", Role: "Secondary", PeerRole: "Unknown",
 		Disk: "UpToDate", PeerDisk: "DUnknown"}, devs[1], "no connection object means StandAlone")
 
@@ -94,6 +99,45 @@ exists -
 		_, err := ParseEvents2(strings.NewReader(bad))
 		assert.ErrorIs(t, err, ErrFileParse, "%q", bad)
 	}
+}
+
+// Synthetic input in the shape of events2: a three-node DRBD 9 mesh with two
+// volumes. The lab runs two nodes, so no capture has several peers.
+func TestParseEvents2EveryPeerEveryVolume(t *testing.T) {
+	in := `exists resource name:m role:Primary suspended:no
+exists connection name:m peer-node-id:1 conn-name:b connection:Connected role:Secondary
+exists connection name:m peer-node-id:2 conn-name:c connection:Connecting role:Unknown
+exists device name:m volume:0 minor:10 disk:UpToDate
+exists device name:m volume:1 minor:11 disk:UpToDate
+exists peer-device name:m peer-node-id:1 conn-name:b volume:0 replication:Established peer-disk:UpToDate
+exists peer-device name:m peer-node-id:1 conn-name:b volume:1 replication:SyncSource peer-disk:Inconsistent
+exists peer-device name:m peer-node-id:2 conn-name:c volume:0 replication:Off peer-disk:DUnknown
+exists peer-device name:m peer-node-id:2 conn-name:c volume:1 replication:Off peer-disk:DUnknown
+exists -
+`
+	devs, err := ParseEvents2(strings.NewReader(in))
+	require.NoError(t, err)
+	require.Len(t, devs, 2)
+	assert.Equal(t, []Peer{
+		{NodeID: 1, Name: "b", CState: "Connected", Replication: "Established", Role: "Secondary", Disk: "UpToDate"},
+		{NodeID: 2, Name: "c", CState: "Connecting", Replication: "Off", Role: "Unknown", Disk: "DUnknown"},
+	}, devs[0].Peers)
+	assert.Equal(t, []Peer{
+		{NodeID: 1, Name: "b", CState: "SyncSource", Replication: "SyncSource", Role: "Secondary", Disk: "Inconsistent"},
+		{NodeID: 2, Name: "c", CState: "Connecting", Replication: "Off", Role: "Unknown", Disk: "DUnknown"},
+	}, devs[1].Peers)
+	assert.Equal(t, "SyncSource", devs[1].CState, "the summary is the first peer")
+
+	st := &Status{Devices: devs}
+	res := st.Resources()
+	require.Len(t, res, 1)
+	assert.Equal(t, "m", res[0].Name)
+	assert.Equal(t, []int{10, 11}, []int{res[0].Volumes[0].Minor, res[0].Volumes[1].Minor})
+	v, ok := st.Volume("m", 1)
+	assert.True(t, ok)
+	assert.Equal(t, 11, v.Minor)
+	_, ok = st.Volume("m", 2)
+	assert.False(t, ok)
 }
 
 func TestSourceReadsProcOnDRBD8WithoutForking(t *testing.T) {
@@ -119,6 +163,33 @@ func TestSourceAsksDrbdsetupOnDRBD9(t *testing.T) {
 	f = (&runner.Fake{}).On("drbdsetup events2 --now", runner.Exit(20, "boom"))
 	_, err = (&Source{Path: proc, Runner: f}).Read(context.Background())
 	assert.Error(t, err)
+}
+
+// Handlers read one minor from /proc/drbd and never fork drbdsetup.
+func TestSourceNoForkDevice(t *testing.T) {
+	src := &Source{Path: "testdata/lab84-03-split-brain.node1.txt", NoFork: true}
+	d, err := DeviceOf(context.Background(), src, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"StandAlone", "Primary", "Unknown"}, []string{d.CState, d.Role, d.PeerRole})
+	d, err = DeviceOf(context.Background(), src, 3)
+	require.NoError(t, err)
+	assert.Equal(t, "Unconfigured", d.CState)
+
+	_, err = DeviceOf(context.Background(), &Source{Path: filepath.Join(t.TempDir(), "none"), NoFork: true}, 0)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	bad := filepath.Join(t.TempDir(), "drbd")
+	require.NoError(t, os.WriteFile(bad, []byte("not drbd\n"), 0o644))
+	_, err = DeviceOf(context.Background(), &Source{Path: bad, NoFork: true}, 0)
+	assert.ErrorIs(t, err, ErrFileParse)
+	assert.ErrorContains(t, err, bad)
+
+	proc9 := filepath.Join(t.TempDir(), "drbd9")
+	require.NoError(t, os.WriteFile(proc9, []byte("version: 9.2.4 (api:2/proto:86-121)\n"), 0o644))
+	f := &runner.Fake{}
+	d, err = DeviceOf(context.Background(), &Source{Path: proc9, Runner: f, NoFork: true}, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "Unconfigured", d.CState)
+	assert.Empty(t, f.Calls())
 }
 
 func TestSourceMissingModule(t *testing.T) {

@@ -35,7 +35,7 @@ func Parse(r io.Reader) (*Status, error) {
 		}
 		if !seenVersion {
 			if err := parseVersion(st, line); err != nil {
-				return nil, fmt.Errorf("%w: line %d %q: %v", ErrFileParse, n, clip(raw), err)
+				return nil, fmt.Errorf("%w: line %d %q: %w", ErrFileParse, n, clip(raw), err)
 			}
 			seenVersion = true
 			continue
@@ -51,7 +51,7 @@ func Parse(r io.Reader) (*Status, error) {
 		if minor, rest, ok := minorLine(line); ok {
 			d, err := parseDevice(minor, rest)
 			if err != nil {
-				return nil, fmt.Errorf("%w: line %d %q: %v", ErrFileParse, n, clip(raw), err)
+				return nil, fmt.Errorf("%w: line %d %q: %w", ErrFileParse, n, clip(raw), err)
 			}
 			st.Devices = append(st.Devices, d)
 			dev = &st.Devices[len(st.Devices)-1]
@@ -63,11 +63,11 @@ func Parse(r io.Reader) (*Status, error) {
 			continue
 		}
 		if err := parseDetail(dev, line); err != nil {
-			return nil, fmt.Errorf("%w: line %d %q: %v", ErrFileParse, n, clip(raw), err)
+			return nil, fmt.Errorf("%w: line %d %q: %w", ErrFileParse, n, clip(raw), err)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFileParse, err)
+		return nil, fmt.Errorf("%w: %w", ErrFileParse, err)
 	}
 	if !seenVersion {
 		return nil, fmt.Errorf("%w: empty input, no version line", ErrFileParse)
@@ -138,7 +138,7 @@ func parseVersion(st *Status, line string) error {
 		case "api":
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return fmt.Errorf("api %q: %v", v, err)
+				return fmt.Errorf("api %q: %w", v, err)
 			}
 			st.API = n
 		case "proto":

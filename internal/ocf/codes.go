@@ -1,7 +1,8 @@
 // Package ocf implements the Open Cluster Framework resource agent contract
 // (OCF 1.1) once, for every ocf-mfs agent: exit codes, the environment
-// Pacemaker passes, the action dispatcher, exit reasons, logging, meta-data,
-// action deadlines and the promotion score.
+// Pacemaker passes, the action dispatcher, exit reasons, meta-data and action
+// deadlines. Logging lives in internal/logging and the promotion score, a
+// Pacemaker tool, in internal/crm.
 package ocf
 
 import (

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/ocf-mfs/ocf-mfs/internal/version"
 )
 
@@ -18,7 +20,7 @@ import (
 type Request struct {
 	Action string
 	Env    *Env
-	Log    *Logger
+	Log    *logging.Logger
 	// Probe is true for a monitor with interval 0, Pacemaker's way of asking
 	// "is it running here?" before it has placed anything.
 	Probe bool
@@ -158,13 +160,15 @@ func Main(a Agent, p Process) int {
 		return int(ErrUnimplemented)
 	}
 
-	req := &Request{Action: action, Env: env, Log: NewLogger(name, env, p.Stderr), Probe: env.IsProbe(action)}
+	req := &Request{Action: action, Env: env, Log: logging.New(name, env.Instance(), env.Get, p.Stderr), Probe: env.IsProbe(action)}
 	ctx, cancel := context.WithDeadline(context.Background(), Deadline(p.Now(), env.Timeout()))
 	defer cancel()
 
 	err := fn(ctx, req)
 	code := CodeOf(err)
-	if errors.Is(err, context.DeadlineExceeded) && code == ErrGeneric {
+	// The action's own deadline passing is what counts, not whether every
+	// layer kept context.DeadlineExceeded in its error chain.
+	if code == ErrGeneric && (errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)) {
 		err = fmt.Errorf("%s ran out of time: %w", action, err)
 	}
 	switch {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -221,4 +222,33 @@ func TestMainNoticeOnSuccessIsAnExitReason(t *testing.T) {
 	a := &toyAgent{answers: map[string]error{"start": errors.New("attach failed")}}
 	r = runMain(a, nil, "start")
 	assert.Equal(t, []string{"ocf-exit-reason:attach failed"}, reasonLines(r.stderr))
+}
+
+// waitAgent's stop outlives its deadline and reports it through wrap, as
+// an agent's error chain may or may not keep context.DeadlineExceeded.
+type waitAgent struct {
+	toyAgent
+	wrap func(error) error
+}
+
+func (a *waitAgent) Stop(ctx context.Context, _ *Request) error {
+	<-ctx.Done()
+	return a.wrap(ctx.Err())
+}
+
+func TestMainRanOutOfTimeMatchesWrappedDeadlines(t *testing.T) {
+	env := map[string]string{"OCF_RESKEY_CRM_meta_timeout": "1500"}
+	for name, wrap := range map[string]func(error) error{
+		"wrapped with %w": func(err error) error {
+			return fmt.Errorf("stop: %w", Errorf(ErrGeneric, "mfsmaster still running: %w", err))
+		},
+		"chain lost (%v)": func(err error) error { return Errorf(ErrGeneric, "mfsmaster still running: %v", err) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := runMain(&waitAgent{wrap: wrap}, env, "stop")
+			assert.Equal(t, int(ErrGeneric), r.code)
+			assert.Contains(t, r.stderr, "ocf-exit-reason:stop ran out of time")
+			assert.Contains(t, r.stderr, "mfsmaster still running")
+		})
+	}
 }

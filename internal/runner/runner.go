@@ -122,6 +122,11 @@ func (e *CommandError) Error() string {
 	return fmt.Sprintf("%s: exit status %d: %s", strings.Join(e.Argv, " "), e.Result.ExitCode, msg)
 }
 
+// NewCommandError describes the command name args that left res.
+func NewCommandError(res Result, name string, args ...string) *CommandError {
+	return &CommandError{Argv: append([]string{name}, args...), Result: res}
+}
+
 // Check runs the command and turns a non-zero exit code into a *CommandError.
 func Check(ctx context.Context, r Runner, name string, args ...string) (Result, error) {
 	res, err := r.Run(ctx, name, args...)
@@ -129,7 +134,7 @@ func Check(ctx context.Context, r Runner, name string, args ...string) (Result, 
 		return res, err
 	}
 	if res.ExitCode != 0 {
-		return res, &CommandError{Argv: append([]string{name}, args...), Result: res}
+		return res, NewCommandError(res, name, args...)
 	}
 	return res, nil
 }

@@ -7,9 +7,10 @@ import (
 	"io"
 	"time"
 
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 )
 
 // StateFunc reads the current state of the resource's device (from
@@ -19,9 +20,9 @@ type StateFunc func(ctx context.Context) (drbdproc.Device, error)
 // Executor carries out a Plan: Commit runs its commands, Verify waits for
 // the result.
 type Executor struct {
-	Drbd  *drbd.Client
+	Drbd  *drbdadm.Client
 	State StateFunc
-	Log   *ocf.Logger
+	Log   *logging.Logger
 	// Progress, when non-nil, receives a one-line progress display rewritten
 	// in place (a terminal).
 	Progress io.Writer
@@ -61,13 +62,8 @@ func (e *Executor) Commit(ctx context.Context, p *Plan) error {
 // ErrNotVerified is returned by Verify when the deadline passes first.
 var ErrNotVerified = errors.New("not recovered before the deadline")
 
-// Healthy reports whether a device is recovered: Connected, UpToDate on
-// both sides.
-func Healthy(d drbdproc.Device) bool {
-	return d.CState == "Connected" && d.Disk == "UpToDate" && d.PeerDisk == "UpToDate"
-}
-
-// Verify polls the state until Healthy or until ctx ends, then returns the
+// Verify polls the state until the device is Healthy (Connected,
+// UpToDate/UpToDate) or until ctx ends, then returns the
 // last state seen and nil or an error wrapping ErrNotVerified. Read errors
 // are retried until the deadline: a read that fails once while DRBD
 // changes state must not turn a recovery into a failure.
@@ -83,7 +79,7 @@ func (e *Executor) Verify(ctx context.Context, res string) (drbdproc.Device, err
 		if err == nil {
 			last, lastErr = d, nil
 			e.progress(d)
-			if Healthy(d) {
+			if d.Healthy() {
 				e.endProgress()
 				e.Log.Infof("%s: recovered: cs:%s ds:%s/%s", res, d.CState, d.Disk, d.PeerDisk)
 				return d, nil

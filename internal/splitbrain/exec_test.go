@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 )
 
@@ -35,7 +36,7 @@ func TestCommitVictimToleratesExit10(t *testing.T) {
 		On("drbdadm secondary r0", runner.OK("")).
 		On("drbdadm connect --discard-my-data r0", runner.OK(""))
 	var log bytes.Buffer
-	e := &Executor{Drbd: &drbd.Client{Runner: f}, Log: ocf.NewTestLogger("t", &log)}
+	e := &Executor{Drbd: &drbdadm.Client{Runner: f}, Log: logging.NewTestLogger("t", &log)}
 	require.NoError(t, e.Commit(context.Background(), victimPlan(t)))
 	assert.Equal(t, []string{"drbdadm disconnect r0", "drbdadm secondary r0", "drbdadm connect --discard-my-data r0"}, f.Calls())
 	assert.Contains(t, log.String(), "step 3/3: drbdadm connect --discard-my-data r0")
@@ -46,7 +47,7 @@ func TestCommitStopsAtFirstFailure(t *testing.T) {
 		On("drbdadm disconnect r0", runner.Exit(10, disconnectStandalone)).
 		On("drbdadm secondary r0", runner.Exit(11, "0: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup-84 secondary 0' terminated with exit code 11\n"))
 	var log bytes.Buffer
-	e := &Executor{Drbd: &drbd.Client{Runner: f}, Log: ocf.NewTestLogger("t", &log)}
+	e := &Executor{Drbd: &drbdadm.Client{Runner: f}, Log: logging.NewTestLogger("t", &log)}
 	err := e.Commit(context.Background(), victimPlan(t))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "step 2/3 (drbdadm secondary r0)")
@@ -71,12 +72,12 @@ func TestVerifyWaitsForUpToDate(t *testing.T) {
 	// Connected UpToDate/UpToDate (testdata captures victim-reconnecting, resynced).
 	syncing := drbdproc.Device{CState: "SyncTarget", Disk: "Inconsistent", PeerDisk: "UpToDate", Sync: &drbdproc.Sync{Percent: 42.5, RemainingKiB: 36}}
 	var prog, log bytes.Buffer
-	e := &Executor{Log: ocf.NewTestLogger("t", &log), Progress: &prog, Interval: time.Millisecond,
+	e := &Executor{Log: logging.NewTestLogger("t", &log), Progress: &prog, Interval: time.Millisecond,
 		State: states(dev("WFConnection", "Secondary", "UpToDate", 36), syncing,
 			drbdproc.Device{CState: "Connected", Role: "Secondary", PeerRole: "Primary", Disk: "UpToDate", PeerDisk: "UpToDate"})}
 	d, err := e.Verify(context.Background(), "r0")
 	require.NoError(t, err)
-	assert.True(t, Healthy(d))
+	assert.True(t, d.Healthy())
 	assert.Contains(t, prog.String(), "waiting for the peer")
 	assert.Contains(t, prog.String(), " 42.5% (36 KiB left)")
 	assert.Contains(t, log.String(), "recovered")
@@ -85,7 +86,7 @@ func TestVerifyWaitsForUpToDate(t *testing.T) {
 func TestVerifyDeadline(t *testing.T) {
 	var log bytes.Buffer
 	calls := 0
-	e := &Executor{Log: ocf.NewTestLogger("t", &log), Interval: time.Millisecond,
+	e := &Executor{Log: logging.NewTestLogger("t", &log), Interval: time.Millisecond,
 		State: func(context.Context) (drbdproc.Device, error) {
 			calls++
 			if calls > 2 {

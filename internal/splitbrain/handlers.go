@@ -8,10 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 // HandlerEnv is what drbdadm exports to a handler (drbd-utils adm_khelper
@@ -75,9 +77,9 @@ type Handlers struct {
 	CRM     *crm.Client
 	Device  DeviceFunc
 	Runner  runner.Runner
-	Log     *ocf.Logger
-	Marker  func(res string, env HandlerEnv, at time.Time) error // records a confirmed split brain
-	Notify  string                                               // shell command run on split brain, "" for none
+	Log     *logging.Logger
+	Marker  func(marker.Marker) error // records a confirmed split brain (marker.Store.Record)
+	Notify  string                    // shell command run on split brain, "" for none
 	Now     func() time.Time
 	Timeout time.Duration // bound on each external command
 }
@@ -256,7 +258,8 @@ func (h *Handlers) SplitBrain(parent context.Context) error {
 	h.Log.Errorf("split-brain %s: DRBD detected a split brain with %s (%s); resolve it with: drbd-splitbrain resolve %s", res, h.Env.Peer, h.Env.PeerAddress, res)
 	var errs []error
 	if h.Marker != nil {
-		if err := h.Marker(res, h.Env, now()); err != nil {
+		mk := marker.Marker{Resource: res, Minors: h.Env.Minors, Peer: h.Env.Peer, PeerAddress: h.Env.PeerAddress, DetectedAt: now()}
+		if err := h.Marker(mk); err != nil {
 			errs = append(errs, fmt.Errorf("record marker: %w", err))
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 func crmFixture(t *testing.T, name string) string {
@@ -45,7 +48,7 @@ func handlers(t *testing.T, f *runner.Fake, d drbdproc.Device, derr error) (*Han
 			assert.Equal(t, 0, minor)
 			return d, derr
 		},
-		Log: ocf.NewTestLogger("t", &log)}, &log
+		Log: logging.NewTestLogger("t", &log)}, &log
 }
 
 func TestReadHandlerEnv(t *testing.T) {
@@ -185,8 +188,8 @@ func TestSplitBrainRecordsAndNotifies(t *testing.T) {
 	h.Now = func() time.Time { return at }
 	h.Notify = "mail -s split-brain root"
 	var got []string
-	h.Marker = func(res string, env HandlerEnv, when time.Time) error {
-		got = append(got, res, env.Peer, when.Format(time.RFC3339))
+	h.Marker = func(m marker.Marker) error {
+		got = append(got, m.Resource, m.Peer, m.DetectedAt.Format(time.RFC3339))
 		return nil
 	}
 	require.NoError(t, h.SplitBrain(context.Background()))
@@ -197,7 +200,7 @@ func TestSplitBrainRecordsAndNotifies(t *testing.T) {
 	f2 := (&runner.Fake{}).On("sh -c false", runner.Exit(1, ""))
 	h2, _ := handlers(t, f2, lostPeer, nil)
 	h2.Notify = "false"
-	h2.Marker = func(string, HandlerEnv, time.Time) error { return errors.New("read-only fs") }
+	h2.Marker = func(marker.Marker) error { return errors.New("read-only fs") }
 	err := h2.SplitBrain(context.Background())
 	assert.ErrorContains(t, err, "read-only fs")
 	assert.ErrorContains(t, err, "notify command")

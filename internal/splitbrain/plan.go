@@ -3,8 +3,10 @@
 // either a Refusal or a Plan, Commit runs the plan's drbdadm commands, and
 // Verify waits until the resource is Connected and UpToDate/UpToDate.
 //
-// Keeping the decision pure means every rule below is a table test, and an
-// operator sees exactly what will run before anything changes.
+// Resolver strings the phases into the use case `drbd-splitbrain resolve`
+// runs (lock, gather, decide, back up, commit, peer, verify, clear the
+// marker). Keeping the decision pure means every rule below is a table
+// test, and an operator sees exactly what will run before anything changes.
 package splitbrain
 
 import (
@@ -134,14 +136,13 @@ func Decide(f Facts, o Options) (*Plan, *Refusal) {
 	d := f.Device
 	cs := d.CState
 	switch {
-	case cs == "" || cs == "Unconfigured":
+	case !d.Configured():
 		return refuse("resource %s is not up on this node", f.Resource)
-	case cs == "Connected" && d.Disk == "UpToDate" && d.PeerDisk == "UpToDate":
+	case d.Healthy():
 		return refuse("resource %s is Connected and UpToDate/UpToDate: there is no split brain to resolve", f.Resource)
 	case cs == "Connected":
 		return refuse("resource %s is Connected (%s/%s): no split brain; wait for it to settle", f.Resource, d.Disk, d.PeerDisk)
-	case strings.HasPrefix(cs, "Sync") || strings.HasPrefix(cs, "PausedSync") ||
-		strings.HasPrefix(cs, "Verify") || strings.HasPrefix(cs, "WFBitMap") || cs == "WFSyncUUID" || cs == "StartingSyncS" || cs == "StartingSyncT":
+	case d.Resyncing():
 		return refuse("resource %s is resynchronising (%s): a recovery is already under way", f.Resource, cs)
 	case !resolvable[cs]:
 		return refuse("resource %s is in the transient state %s; retry when it is StandAlone or WFConnection", f.Resource, cs)

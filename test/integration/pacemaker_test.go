@@ -1,16 +1,16 @@
 //go:build integration
 
 // Package integration runs ocf:mfs:master under a real single-node
-// Pacemaker (test/harness/local.sh) with a real mfsmaster, chunkserver and
+// Pacemaker (test/harness/local.sh, in a sandbox of its own) with a real mfsmaster, chunkserver and
 // mfsmount, and checks what the tutorial's LSB script got wrong: Pacemaker
 // itself notices a dead or frozen master and restarts it, and the clients'
 // files survive.
 //
 // OCF_MFS_SHELL chooses how the resources are configured: crm (crmsh, the
 // default) or pcs (`pcs -f` on a copy of the CIB, pushed with cibadmin,
-// so pcsd is not needed). OCF_MFS_INSTALLED=1 says the agents are already
-// installed (from the .deb, in the version matrix) instead of by make
-// install.
+// so pcsd is not needed). When OCF_MFS_BIN is set, the agents there are
+// tested as they are (the version matrix points it at the ones its .deb
+// installed) instead of a fresh make build.
 package integration
 
 import (
@@ -45,8 +45,8 @@ func harness(t *testing.T, args ...string) string {
 	return strings.TrimSpace(out.String())
 }
 
-// inNS runs a command inside the harness's network namespace, where
-// Pacemaker and MooseFS live; it returns the output whatever the exit code.
+// inNS runs a command inside the harness's sandbox, where Pacemaker and
+// MooseFS live; it returns the output whatever the exit code.
 func inNS(args ...string) (string, error) {
 	out, err := exec.Command(filepath.Join(repo, "test/harness/local.sh"), append([]string{"run"}, args...)...).CombinedOutput()
 	return string(out), err
@@ -67,9 +67,6 @@ func need(t *testing.T) {
 			skip("%s is missing; make deps installs it", p)
 			return
 		}
-	}
-	if out, err := exec.Command("pgrep", "-x", "corosync").Output(); err == nil && len(out) > 0 {
-		skip("corosync already runs on this machine; the harness needs it for itself")
 	}
 }
 
@@ -171,7 +168,7 @@ func shell() string {
 }
 
 // createPrimitive configures an ocf:mfs:master primitive with crm or pcs;
-// ops are name and attributes, as in `op monitor interval=5s`.
+// each op is a name and its attributes, as in `op monitor interval=5s`.
 func createPrimitive(t *testing.T, id string, params []string, ops ...[]string) (string, error) {
 	t.Helper()
 	if shell() == "crm" {
@@ -222,17 +219,13 @@ func stopResource(id string) (string, error) {
 
 func TestPacemakerManagesMfsmaster(t *testing.T) {
 	need(t)
-	if os.Getenv("OCF_MFS_INSTALLED") != "1" {
-		out, err := exec.Command("make", "-C", repo, "install").CombinedOutput()
-		require.NoError(t, err, "make install: %s", out)
+	if os.Getenv("OCF_MFS_BIN") == "" {
+		out, err := exec.Command("make", "-C", repo, "build").CombinedOutput()
+		require.NoError(t, err, "make build: %s", out)
 	}
 	t.Logf("configured with %s", shell())
 
-	t.Cleanup(func() {
-		_, _ = stopResource("p_mfs")
-		_ = exec.Command(filepath.Join(repo, "test/harness/local.sh"), "mfs-stop").Run()
-		_ = exec.Command(filepath.Join(repo, "test/harness/local.sh"), "cluster-stop").Run()
-	})
+	t.Cleanup(func() { _ = exec.Command(filepath.Join(repo, "test/harness/local.sh"), "down").Run() })
 	harness(t, "cluster-start")
 	e := &env{cfg: harness(t, "mfs-setup")}
 	vars := harness(t, "env")
@@ -241,7 +234,7 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 		switch k {
 		case "DATA":
 			e.data = v
-		case "MNT":
+		case "CLIENT":
 			e.mnt = v
 		}
 	}

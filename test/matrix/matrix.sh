@@ -169,11 +169,17 @@ integration() {
   case $sh in crm | pcs) ;; *) die "integration: shell is crm or pcs, not '$sh'" ;; esac
   mkdir -p "$bin"
   if [ ! -x "$bin/integration.test" ] || [ -n "$(find "$REPO/test/integration" "$REPO/test/harness" -newer "$bin/integration.test" -print -quit)" ]; then
-    (cd "$REPO" && CGO_ENABLED=0 go test -c -tags integration -o "$bin/integration.test" ./test/integration) || die "cannot compile test/integration"
+    (cd "$REPO" && CGO_ENABLED=0 ${GO:-go} test -c -tags integration -o "$bin/integration.test" ./test/integration) || die "cannot compile test/integration"
   fi
-  MATRIX_BINDS="$REPO $bin" MATRIX_ENV="CI=1 OCF_MFS_INSTALLED=1 OCF_MFS_SHELL=$sh" \
+  # The harness takes the agents from OCF_MFS_BIN under their build names;
+  # these are the very files the package installed.
+  MATRIX_BINDS="$REPO $bin" MATRIX_ENV="CI=1 OCF_MFS_BIN=/tmp/ocf-mfs-pkg OCF_MFS_SHELL=$sh" \
     locked pacemaker timeout -k 10 "${MATRIX_SUITE_TIMEOUT:-1500}" \
-    "$0" shell "$rel" "$bin/integration.test" -test.v -test.count=1 -test.timeout=20m
+    "$0" shell "$rel" sh -c 'set -e; d=/tmp/ocf-mfs-pkg; mkdir -p $d
+      cp /usr/lib/ocf/resource.d/mfs/master $d/ocf-mfsmaster
+      cp /usr/lib/ocf/resource.d/mfs/drbd $d/ocf-mfsdrbd
+      cp /usr/sbin/drbd-splitbrain $d/drbd-splitbrain
+      exec "$0" -test.v -test.count=1 -test.timeout=20m' "$bin/integration.test"
 }
 
 cmd=${1:-}

@@ -21,7 +21,7 @@ var (
 )
 
 // harness runs test/harness/local.sh: the single-node Pacemaker and the
-// MooseFS of the integration tests, in their own network namespace.
+// MooseFS of the integration tests, in a sandbox of their own.
 type harness struct {
 	sh                    string
 	cfg, data, addr, port string
@@ -129,11 +129,10 @@ func benchRecovery(r *report, repo string) error {
 			h.port = v
 		}
 	}
-	if out, err := exec.Command("make", "-C", repo, "--no-print-directory", "install").CombinedOutput(); err != nil {
-		return fmt.Errorf("make install: %v: %s", err, out)
+	if out, err := exec.Command("make", "-C", repo, "--no-print-directory", "build").CombinedOutput(); err != nil {
+		return fmt.Errorf("make build: %v: %s", err, out)
 	}
-	defer h.run("cluster-stop")
-	defer h.run("mfs-stop")
+	defer h.run("down")
 	if out, err := h.run("cluster-start"); err != nil {
 		return fmt.Errorf("cluster-start: %v: %s", err, out)
 	}
@@ -173,11 +172,13 @@ func benchRecovery(r *report, repo string) error {
 	if err := fresh(); err != nil {
 		return err
 	}
+	// The sandbox's /etc/init.d is its own: the script is written there.
 	initScript := "/etc/init.d/ocf-mfs-bench-mfsmaster"
-	if err := os.WriteFile(initScript, []byte(fmt.Sprintf(tutorialInit, h.cfg, h.data)), 0o755); err != nil {
-		return err
+	write := exec.Command(h.sh, "run", "sh", "-c", "cat >"+initScript+" && chmod 0755 "+initScript)
+	write.Stdin = strings.NewReader(fmt.Sprintf(tutorialInit, h.cfg, h.data))
+	if out, err := write.CombinedOutput(); err != nil {
+		return fmt.Errorf("init script: %v: %s", err, out)
 	}
-	defer os.Remove(initScript)
 	if err := h.crm("configure", "primitive", "b_lsb", "lsb:"+filepath.Base(initScript),
 		"op", "monitor", "interval=10s", "timeout=30s"); err != nil {
 		return err

@@ -18,7 +18,7 @@ import (
 
 	"github.com/ocf-mfs/ocf-mfs/internal/manpage"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
-	"github.com/ocf-mfs/ocf-mfs/internal/sbcli"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbraincli"
 )
 
 func main() {
@@ -51,7 +51,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		_, err = stdout.Write(manpage.OCF(m, *provider, *version, date()))
 		return err
 	case "drbd-splitbrain":
-		page, err := sbcli.NewApp(sbcli.Deps{}, *version, io.Discard, io.Discard).ToMan()
+		page, err := splitbraincli.NewApp(splitbraincli.Deps{}, *version, io.Discard, io.Discard).ToMan()
 		if err != nil {
 			return err
 		}

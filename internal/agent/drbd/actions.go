@@ -39,11 +39,11 @@ func (a *Agent) retry(ctx context.Context, r *ocf.Request, what string, try func
 			return serr
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return ocf.Errorf(ocf.ErrGeneric, "%s: gave up after %d attempts: %v", what, attempt, err)
+			return ocf.Errorf(ocf.ErrGeneric, "%s: gave up after %d attempts: %w", what, attempt, err)
 		}
 		select {
 		case <-ctx.Done():
-			return ocf.Errorf(ocf.ErrGeneric, "%s: gave up after %d attempts: %v", what, attempt, err)
+			return ocf.Errorf(ocf.ErrGeneric, "%s: gave up after %d attempts: %w", what, attempt, err)
 		case <-time.After(wait):
 		}
 		if wait *= 2; wait > maxBackoff {
@@ -62,7 +62,7 @@ func (in *instance) loadModule(ctx context.Context) error {
 		return nil
 	}
 	if _, err := runner.Check(ctx, in.a.Runner, "modprobe", "-s", "drbd"); err != nil {
-		return ocf.Errorf(ocf.ErrInstalled, "cannot load the DRBD kernel module: %v", err)
+		return ocf.Errorf(ocf.ErrInstalled, "cannot load the DRBD kernel module: %w", err)
 	}
 	return nil
 }
@@ -93,14 +93,14 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	switch {
 	case !up:
 		if err := in.client.Up(ctx, in.p.res); err != nil {
-			return ocf.Errorf(ocf.ErrGeneric, "drbdadm up %s: %v", in.p.res, err)
+			return ocf.Errorf(ocf.ErrGeneric, "drbdadm up %s: %w", in.p.res, err)
 		}
 	case dev.CState == "StandAlone" && in.splitBrainRecorded():
 		// Reconnecting would only make DRBD find the split brain again.
 		r.Log.Warnf("%s stays StandAlone: a split brain is recorded; resolve it with drbd-splitbrain", in.p.res)
 	default:
 		if err := in.client.Adjust(ctx, in.p.res); err != nil {
-			return ocf.Errorf(ocf.ErrGeneric, "drbdadm adjust %s: %v", in.p.res, err)
+			return ocf.Errorf(ocf.ErrGeneric, "drbdadm adjust %s: %w", in.p.res, err)
 		}
 	}
 	if dev, up, err = in.device(ctx); err != nil {
@@ -113,7 +113,7 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		// Start means Secondary; Pacemaker promotes where it chooses.
 		r.Log.Warnf("%s was already Primary at start; demoting it", in.p.res)
 		if err := in.client.Secondary(ctx, in.p.res); err != nil {
-			return ocf.Errorf(ocf.ErrGeneric, "%s is Primary and cannot be demoted: %v", in.p.res, err)
+			return ocf.Errorf(ocf.ErrGeneric, "%s is Primary and cannot be demoted: %w", in.p.res, err)
 		}
 	}
 	dev, err = in.waitConnected(ctx)
@@ -149,7 +149,7 @@ func (in *instance) waitConnected(ctx context.Context) (drbdproc.Device, error) 
 		if !up {
 			return dev, ocf.Errorf(ocf.ErrGeneric, "%s went down while waiting for its peer", in.p.res)
 		}
-		if !connecting[dev.CState] || !in.a.Now().Before(limit) {
+		if !dev.Connecting() || !in.a.Now().Before(limit) {
 			return dev, nil
 		}
 		select {
@@ -220,7 +220,7 @@ func (in *instance) canPromote(dev drbdproc.Device) error {
 	}
 	// Consistent may still become UpToDate through the fence-peer handler.
 	hasData := dev.Disk == "UpToDate" || dev.Disk == "Consistent" ||
-		(dev.PeerDisk == "UpToDate" && !connecting[dev.CState] && dev.CState != "StandAlone")
+		(dev.PeerDisk == "UpToDate" && !dev.Connecting() && dev.CState != "StandAlone")
 	if !hasData {
 		return ocf.Errorf(ocf.ErrGeneric, "cannot promote %s: no access to UpToDate data (local disk %s, peer disk %s)",
 			in.p.res, dev.Disk, dev.PeerDisk)

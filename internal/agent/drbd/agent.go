@@ -11,11 +11,13 @@ import (
 	"os/exec"
 	"time"
 
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/crm"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
-	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 const (
@@ -31,7 +33,7 @@ type Agent struct {
 	Runner   runner.Runner
 	ProcDrbd string                       // drbdproc.DefaultPath
 	StateDir string                       // "" = $HA_RSCTMP or /run/resource-agents
-	Markers  splitbrain.Markers           // split-brain markers left by our handler
+	Markers  marker.Store                 // split-brain markers left by our handler
 	LookPath func(string) (string, error) // exec.LookPath
 	Now      func() time.Time
 	Poll     time.Duration // how often start, promote and demote look again
@@ -48,7 +50,7 @@ type Agent struct {
 // New returns the agent wired to this machine.
 func New() *Agent {
 	return &Agent{Runner: runner.Exec{}, ProcDrbd: drbdproc.DefaultPath,
-		Markers:  splitbrain.Markers{Dir: splitbrain.MarkerDir},
+		Markers:  marker.Store{Dir: marker.Dir},
 		LookPath: exec.LookPath, Now: time.Now, Poll: 500 * time.Millisecond, ScoreRecheck: 5 * time.Minute,
 		PeerGrace: 30 * time.Second}
 }
@@ -69,7 +71,7 @@ func readParams(env *ocf.Env) (params, error) {
 	if v, ok := env.Param("adjust_master_score"); ok && v != "" {
 		s, err := ParseScores(v)
 		if err != nil {
-			return p, ocf.Errorf(ocf.ErrConfigured, "%v", err)
+			return p, ocf.Errorf(ocf.ErrConfigured, "%w", err)
 		}
 		p.scores = s
 	}
@@ -106,18 +108,18 @@ type instance struct {
 	a      *Agent
 	r      *ocf.Request
 	p      params
-	client *drbd.Client
+	client *drbdadm.Client
 	src    *drbdproc.Source
-	scorer *ocf.Scorer
+	scorer *crm.Scorer
 	note   *note
 }
 
 func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 	p, err := readParams(r.Env)
 	in := &instance{a: a, r: r, p: p,
-		client: &drbd.Client{Runner: a.Runner, Config: p.conf},
+		client: &drbdadm.Client{Runner: a.Runner, Config: p.conf},
 		src:    &drbdproc.Source{Path: a.ProcDrbd, Runner: a.Runner},
-		scorer: &ocf.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log},
+		scorer: &crm.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log},
 	}
 	in.note = loadNote(a.stateDir(r.Env), p.res)
 	return in, err
@@ -154,11 +156,11 @@ func (in *instance) minorFromConf(ctx context.Context) (int, error) {
 		return 0, ocf.Errorf(ocf.ErrInstalled, "drbdadm not found: install drbd-utils")
 	}
 	if _, err := os.Stat(in.p.conf); err != nil {
-		return 0, ocf.Errorf(ocf.ErrInstalled, "drbdconf %s: %v", in.p.conf, err)
+		return 0, ocf.Errorf(ocf.ErrInstalled, "drbdconf %s: %w", in.p.conf, err)
 	}
 	minor, err := in.client.Minor(ctx, in.p.res)
 	if err != nil {
-		return 0, ocf.Errorf(ocf.ErrConfigured, "resource %s is not defined in %s: %v", in.p.res, in.p.conf, err)
+		return 0, ocf.Errorf(ocf.ErrConfigured, "resource %s is not defined in %s: %w", in.p.res, in.p.conf, err)
 	}
 	return minor, nil
 }
@@ -195,13 +197,11 @@ func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, e
 		return dev, false, nil
 	}
 	if err != nil {
-		return dev, false, ocf.Errorf(ocf.ErrGeneric, "read DRBD state: %v", err)
+		return dev, false, ocf.Errorf(ocf.ErrGeneric, "read DRBD state: %w", err)
 	}
 	// DRBD 9 names its devices; /proc/drbd of 8.4 knows only minors.
-	for _, d := range st.Devices {
-		if d.Resource == in.p.res && d.Volume == 0 {
-			return d, configured(d), nil
-		}
+	if d, ok := st.Volume(in.p.res, 0); ok {
+		return d, d.Configured(), nil
 	}
 	if st.Major() >= 9 {
 		return dev, false, nil
@@ -211,7 +211,7 @@ func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, e
 		return dev, false, err
 	}
 	dev, found := st.Device(minor)
-	return dev, found && configured(dev), nil
+	return dev, found && dev.Configured(), nil
 }
 
 func (in *instance) saveNote() {
@@ -275,7 +275,7 @@ func (a *Agent) Monitor(ctx context.Context, r *ocf.Request) error {
 		// On a node without drbd-utils or without the resource a probe
 		// has found nothing running, which is all it asks.
 		if r.Probe && (ocf.CodeOf(err) == ocf.ErrInstalled || ocf.CodeOf(err) == ocf.ErrConfigured) {
-			return ocf.Errorf(ocf.NotRunning, "%v", err)
+			return ocf.Errorf(ocf.NotRunning, "%w", err)
 		}
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf/ocftest"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
-	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 // The captures are real /proc/drbd and drbdadm output from the lab's DRBD
@@ -54,7 +54,7 @@ func newSim(t *testing.T, procCapture string) *sim {
 		s.setProc(procCapture)
 	}
 	s.agent = &Agent{Runner: s.fake, ProcDrbd: s.proc, StateDir: filepath.Join(dir, "run"),
-		Markers:  splitbrain.Markers{Dir: filepath.Join(dir, "markers")},
+		Markers:  marker.Store{Dir: filepath.Join(dir, "markers")},
 		LookPath: func(p string) (string, error) { return "/usr/sbin/" + p, nil },
 		Now:      time.Now, Poll: time.Millisecond, ScoreRecheck: time.Hour, PeerGrace: 50 * time.Millisecond}
 	s.env = map[string]string{
@@ -274,7 +274,7 @@ func TestMonitorReportsStandAlone(t *testing.T) {
 	assert.Equal(t, []string{"r0 is StandAlone (not replicating); see drbd-splitbrain status"}, o.reasons())
 
 	at := time.Date(2026, 11, 2, 3, 4, 5, 0, time.UTC)
-	require.NoError(t, s.agent.Markers.Record("r0", splitbrain.HandlerEnv{}, at))
+	require.NoError(t, s.agent.Markers.Record(marker.Marker{Resource: "r0", DetectedAt: at}))
 	o = s.run("monitor")
 	assert.Equal(t, []string{"r0 is StandAlone after a split brain detected 2026-11-02T03:04:05Z; resolve with drbd-splitbrain"}, o.reasons())
 	assert.Contains(t, o.stderr, "WARNING")
@@ -408,7 +408,7 @@ func (s *sim) standAloneSecondary() {
 func TestStartLeavesRecordedSplitBrainAlone(t *testing.T) {
 	s := newSim(t, "")
 	s.standAloneSecondary()
-	require.NoError(t, s.agent.Markers.Record("r0", splitbrain.HandlerEnv{}, time.Now()))
+	require.NoError(t, s.agent.Markers.Record(marker.Marker{Resource: "r0", DetectedAt: time.Now()}))
 	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
 	s.fake.On(crmGet, noScore)
 	s.fake.On(crmSet("10"), runner.OK(""))
@@ -649,7 +649,7 @@ func TestNotify(t *testing.T) {
 	assert.Equal(t, []string{s.drbdadm("connect r0"), crmGet, crmSet("10")}, s.calls(&n))
 
 	// With a split brain on record it leaves the device alone.
-	require.NoError(t, s.agent.Markers.Record("r0", splitbrain.HandlerEnv{}, time.Now()))
+	require.NoError(t, s.agent.Markers.Record(marker.Marker{Resource: "r0", DetectedAt: time.Now()}))
 	o = s.run("notify", post...)
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
 	assert.Empty(t, s.calls(&n))

@@ -62,16 +62,3 @@ func (s Scores) Score(d drbdproc.Device) (score int, ok bool) {
 func peerDiskKnown(d drbdproc.Device) bool {
 	return d.PeerDisk != "" && d.PeerDisk != "DUnknown"
 }
-
-// connecting are the connection states in which DRBD is still trying to
-// reach its peer; start waits for them to pass.
-var connecting = map[string]bool{
-	"WFConnection": true, "Unconnected": true, "WFReportParams": true, "Connecting": true,
-	"NetworkFailure": true, "BrokenPipe": true, "Timeout": true, "ProtocolError": true,
-	"TearDown": true, "Disconnecting": true,
-}
-
-// configured reports whether the device is up in the kernel at all.
-func configured(d drbdproc.Device) bool {
-	return d.CState != "" && d.CState != "Unconfigured"
-}

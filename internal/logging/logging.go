@@ -1,4 +1,7 @@
-package ocf
+// Package logging writes the log lines of the agents and of
+// drbd-splitbrain the way ocf_log does for shell agents: to the journal or
+// syslog, to HA_LOGFILE and HA_DEBUGLOG, else to stderr.
+package logging
 
 import (
 	"fmt"
@@ -54,35 +57,38 @@ type Logger struct {
 	sinks []Sink
 }
 
-// NewLogger builds a logger for agent (e.g. "ocf-mfsmaster") from the
-// environment. It never fails: meta-data runs as nobody with no
-// environment, and a logger that cannot reach any sink writes to stderr.
-func NewLogger(agent string, env *Env, stderr io.Writer) *Logger {
+// New builds a logger for agent (e.g. "ocf-mfsmaster") and the resource
+// instance ("" for none) from the environment read through lookup
+// (HA_DEBUG, OCF_TRACE_RA, HA_LOGFACILITY, HA_LOGFILE, HA_DEBUGLOG). It never
+// fails: meta-data runs as nobody with no environment, and a logger that
+// cannot reach any sink writes to stderr (none when stderr is nil).
+func New(agent, instance string, lookup func(string) (string, bool), stderr io.Writer) *Logger {
 	tag := agent
-	if inst := env.Instance(); inst != "" {
-		tag = fmt.Sprintf("%s(%s)", agent, inst)
+	if instance != "" {
+		tag = fmt.Sprintf("%s(%s)", agent, instance)
 	}
+	get := func(k string) string { v, _ := lookup(k); return v }
 	l := &Logger{Tag: tag}
-	if v, _ := env.Get("HA_DEBUG"); v != "" && v != "0" {
+	if v := get("HA_DEBUG"); v != "" && v != "0" {
 		l.Debug = true
 	}
-	if v, _ := env.Get("OCF_TRACE_RA"); v != "" && v != "0" {
+	if v := get("OCF_TRACE_RA"); v != "" && v != "0" {
 		l.Debug = true
 	}
-	facility, _ := env.Get("HA_LOGFACILITY")
+	facility := get("HA_LOGFACILITY")
 	switch {
 	case facility == "none":
 	case journal.Enabled():
-		l.sinks = append(l.sinks, journalSink{instance: env.Instance(), agent: agent})
+		l.sinks = append(l.sinks, journalSink{instance: instance, agent: agent})
 	default:
 		if s := dialSyslog(facility, agent); s != nil {
 			l.sinks = append(l.sinks, s)
 		}
 	}
-	if f, ok := env.Get("HA_LOGFILE"); ok && f != "" {
+	if f := get("HA_LOGFILE"); f != "" {
 		l.sinks = append(l.sinks, &fileSink{path: f})
 	}
-	if f, ok := env.Get("HA_DEBUGLOG"); ok && f != "" {
+	if f := get("HA_DEBUGLOG"); f != "" {
 		l.sinks = append(l.sinks, &fileSink{path: f, debug: true})
 	}
 	if len(l.sinks) == 0 && stderr != nil {
@@ -90,6 +96,9 @@ func NewLogger(agent string, env *Env, stderr io.Writer) *Logger {
 	}
 	return l
 }
+
+// AddFile makes the logger also append every non-debug line to path.
+func (l *Logger) AddFile(path string) { l.sinks = append(l.sinks, &fileSink{path: path}) }
 
 // NewTestLogger returns a logger writing every level, debug included, to w.
 func NewTestLogger(tag string, w io.Writer) *Logger {

@@ -1,4 +1,4 @@
-package sbcli
+package splitbraincli
 
 import (
 	"bytes"
@@ -16,14 +16,14 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 type statusEnv struct {
 	live    string // fixture served as the live state
 	names   map[int]string
 	kernel  map[int]bool
-	markers *splitbrain.Markers
+	markers *marker.Store
 	tty     bool
 	stdin   string
 }
@@ -31,7 +31,7 @@ type statusEnv struct {
 func (e *statusEnv) run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	if e.markers == nil {
-		e.markers = &splitbrain.Markers{Dir: t.TempDir()}
+		e.markers = &marker.Store{Dir: t.TempDir()}
 	}
 	d := StatusDeps{
 		Read: func(context.Context) (*drbdproc.Status, error) {
@@ -114,8 +114,8 @@ func TestStatusExitCodesAndVerdicts(t *testing.T) {
 }
 
 func TestStatusMarkerConfirmsUntilConnected(t *testing.T) {
-	m := &splitbrain.Markers{Dir: t.TempDir()}
-	require.NoError(t, m.Record("r0", splitbrain.HandlerEnv{Resource: "r0"}, time.Now()))
+	m := &marker.Store{Dir: t.TempDir()}
+	require.NoError(t, m.Record(marker.Marker{Resource: "r0", DetectedAt: time.Now()}))
 	sb := &statusEnv{live: "split-brain.node1.proc-drbd.txt", names: map[int]string{0: "r0"}, markers: m}
 	code, out, _ := sb.run(t, "status")
 	assert.Equal(t, StatusSplitBrain, code)
@@ -135,8 +135,8 @@ func TestStatusMarkerConfirmsUntilConnected(t *testing.T) {
 }
 
 func TestStatusSavedCopyIgnoresThisNode(t *testing.T) {
-	m := &splitbrain.Markers{Dir: t.TempDir()}
-	require.NoError(t, m.Record("r0", splitbrain.HandlerEnv{Resource: "r0"}, time.Now()))
+	m := &marker.Store{Dir: t.TempDir()}
+	require.NoError(t, m.Record(marker.Marker{Resource: "r0", DetectedAt: time.Now()}))
 	e := &statusEnv{names: map[int]string{0: "r0"}, kernel: map[int]bool{0: true}, markers: m}
 	code, out, _ := e.run(t, "--proc-drbd", filepath.Join("testdata", "split-brain.node1.proc-drbd.txt"), "status", "--json")
 	assert.Equal(t, StatusSplitBrain, code)

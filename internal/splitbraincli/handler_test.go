@@ -1,11 +1,12 @@
-package sbcli
+package splitbraincli
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"testing"
-	"time"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,20 +16,20 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
-	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 const createFence = `cibadmin -C -o constraints -X <rsc_location rsc="ms_drbd" id="drbd-fence-by-handler-r0-ms_drbd"><rule role="Promoted" score="-INFINITY" id="drbd-fence-by-handler-r0-rule-ms_drbd"><expression attribute="#uname" operation="ne" value="node1" id="drbd-fence-by-handler-r0-expr-1-ms_drbd"/></rule></rsc_location>`
 
 const msResources = `<resources><clone id="ms_drbd"><primitive id="p_drbd_r0" class="ocf" provider="linbit" type="drbd"><instance_attributes id="i"><nvpair id="n" name="drbd_resource" value="r0"/></instance_attributes></primitive></clone></resources>`
 
-func runHandler(t *testing.T, f *runner.Fake, env map[string]string, dev drbdproc.Device, marker func(string, splitbrain.HandlerEnv, time.Time) error, args ...string) (int, string) {
+func runHandler(t *testing.T, f *runner.Fake, env map[string]string, dev drbdproc.Device, record func(marker.Marker) error, args ...string) (int, string) {
 	t.Helper()
 	var out, log bytes.Buffer
 	deps := HandlerDeps{Runner: f, CRM: &crm.Client{Runner: f}, Getenv: ocf.MapLookup(env),
 		ReadDevice: func(context.Context, int) (drbdproc.Device, error) { return dev, nil },
 		Hostname:   func() (string, error) { return "node1", nil }, LockDir: t.TempDir(),
-		Log: ocf.NewTestLogger("drbd-splitbrain", &log), Marker: marker}
+		Log: logging.NewTestLogger("drbd-splitbrain", &log), Marker: record}
 	app := &cli.App{Name: "drbd-splitbrain", Writer: &out, ErrWriter: &out, Commands: []*cli.Command{HandlerCommand(deps)},
 		ExitErrHandler: func(*cli.Context, error) {}}
 	err := app.Run(append([]string{"drbd-splitbrain", "handler"}, args...))
@@ -74,8 +75,8 @@ func TestHandlerUnfenceAndSplitBrain(t *testing.T) {
 	assert.Equal(t, 1, code)
 
 	var marked string
-	code, log = runHandler(t, &runner.Fake{}, drbdEnv, up, func(res string, e splitbrain.HandlerEnv, _ time.Time) error {
-		marked = res + "/" + e.Peer
+	code, log = runHandler(t, &runner.Fake{}, drbdEnv, up, func(m marker.Marker) error {
+		marked = m.Resource + "/" + m.Peer
 		return nil
 	}, "split-brain")
 	require.Equal(t, 0, code, log)

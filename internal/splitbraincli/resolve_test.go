@@ -1,25 +1,26 @@
-package sbcli
+package splitbraincli
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
 )
 
 func testdata(t *testing.T, name string) string {
@@ -64,8 +65,8 @@ func (e *env) noCluster() *env {
 func (e *env) run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	i := 0
-	deps := ResolveDeps{
-		Runner: e.fake, Drbd: &drbd.Client{Runner: e.fake}, CRM: &crm.Client{Runner: e.fake},
+	deps := ResolveDeps{Resolver: splitbrain.Resolver{
+		Runner: e.fake, Drbd: &drbdadm.Client{Runner: e.fake}, CRM: &crm.Client{Runner: e.fake},
 		ReadDevice: func(_ context.Context, minor int) (drbdproc.Device, error) {
 			if minor != 0 || len(e.states) == 0 {
 				return drbdproc.Device{}, errors.New("no such minor")
@@ -78,10 +79,10 @@ func (e *env) run(t *testing.T, args ...string) (int, string) {
 		},
 		Hostname: func() (string, error) { return "node2", nil },
 		Root:     e.root, LockDir: e.lock,
-		Log:      ocf.NewTestLogger("drbd-splitbrain", &e.log),
+		Log:      logging.NewTestLogger("drbd-splitbrain", &e.log),
 		Now:      func() time.Time { return time.Date(2026, 11, 24, 21, 45, 0, 0, time.UTC) },
 		Interval: time.Millisecond,
-	}
+	}}
 	app := &cli.App{Name: "drbd-splitbrain", Writer: &e.out, ErrWriter: &e.out, Commands: []*cli.Command{ResolveCommand(deps)},
 		ExitErrHandler: func(*cli.Context, error) {}}
 	err := app.Run(append([]string{"drbd-splitbrain", "resolve"}, args...))
@@ -211,6 +212,7 @@ func TestResolveCommitFailureIsError(t *testing.T) {
 	assert.Equal(t, ExitError, code, out)
 	assert.Contains(t, out, "held open by someone")
 	assert.NotContains(t, strings.Join(e.fake.Calls(), "\n"), "discard-my-data")
+	assert.Equal(t, 1, strings.Count(e.log.String(), "ERROR"), "a failed commit is logged once:\n%s", e.log.String())
 }
 
 func TestResolveLocked(t *testing.T) {
@@ -221,28 +223,6 @@ func TestResolveLocked(t *testing.T) {
 	assert.Equal(t, ExitRefused, code, out)
 	assert.Contains(t, out, "another drbd-splitbrain resolve is running")
 	assert.Empty(t, e.fake.Calls())
-}
-
-func TestProcDevice(t *testing.T) {
-	path := filepath.Join("testdata", "split-brain.node2.proc-drbd.txt")
-	var seen string
-	read := ProcDevice(path, func(r io.Reader) ([]drbdproc.Device, error) {
-		b, _ := io.ReadAll(r)
-		seen = string(b)
-		return []drbdproc.Device{sbNode2}, nil
-	})
-	d, err := read(context.Background(), 0)
-	require.NoError(t, err)
-	assert.Equal(t, sbNode2, d)
-	assert.Contains(t, seen, " 0: cs:StandAlone ro:Primary/Unknown")
-	d, err = read(context.Background(), 3)
-	require.NoError(t, err)
-	assert.Equal(t, "Unconfigured", d.CState)
-
-	_, err = ProcDevice(filepath.Join(t.TempDir(), "none"), nil)(context.Background(), 0)
-	assert.Error(t, err)
-	_, err = ProcDevice(path, func(io.Reader) ([]drbdproc.Device, error) { return nil, errors.New("bad line") })(context.Background(), 0)
-	assert.ErrorContains(t, err, "bad line")
 }
 
 func TestInterspersed(t *testing.T) {

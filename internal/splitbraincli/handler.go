@@ -1,4 +1,4 @@
-package sbcli
+package splitbraincli
 
 import (
 	"context"
@@ -6,13 +6,15 @@ import (
 	"os"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 // HandlerDeps is what the drbd.conf handlers need from the system.
@@ -23,9 +25,9 @@ type HandlerDeps struct {
 	ReadDevice func(ctx context.Context, minor int) (drbdproc.Device, error) // /proc/drbd, never drbdsetup
 	Hostname   func() (string, error)
 	LockDir    string
-	Log        *ocf.Logger
+	Log        *logging.Logger
 	// Marker records a confirmed split brain for `status` (the marker package).
-	Marker func(res string, env splitbrain.HandlerEnv, at time.Time) error
+	Marker func(marker.Marker) error
 }
 
 // NotifyEnv names the environment variable that may hold the split-brain
@@ -158,8 +160,8 @@ func DefaultHostname() (string, error) { return os.Hostname() }
 
 // NewHandlerDeps wires the handlers to the real system; marker records the
 // split brain (the marker package's RecordSplitBrain, adapted).
-func NewHandlerDeps(readDevice func(context.Context, int) (drbdproc.Device, error), marker func(string, splitbrain.HandlerEnv, time.Time) error, log *ocf.Logger) HandlerDeps {
+func NewHandlerDeps(readDevice func(context.Context, int) (drbdproc.Device, error), record func(marker.Marker) error, log *logging.Logger) HandlerDeps {
 	r := runner.Exec{}
 	return HandlerDeps{Runner: r, CRM: &crm.Client{Runner: r}, Getenv: os.LookupEnv, ReadDevice: readDevice,
-		Hostname: DefaultHostname, LockDir: splitbrain.LockDir, Log: log, Marker: marker}
+		Hostname: DefaultHostname, LockDir: splitbrain.LockDir, Log: log, Marker: record}
 }

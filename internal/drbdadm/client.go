@@ -1,9 +1,9 @@
-// Package drbd is the domain client for drbdadm: the verbs ocf-mfs needs
+// Package drbdadm is the domain client for drbdadm: the verbs ocf-mfs needs
 // (Up, Down, Primary, Secondary, Connect, Disconnect...) instead of raw argv
 // in agents and tools, each with the exit codes drbdadm is known to use for
 // "already so" treated as success, because OCF actions and recovery steps
 // must be idempotent.
-package drbd
+package drbdadm
 
 import (
 	"context"
@@ -40,13 +40,6 @@ func (c *Client) argv(args ...string) (string, []string) {
 	return name, args
 }
 
-// Run runs drbdadm with args and returns its result whatever the exit code;
-// the error is non-nil only when drbdadm could not run or timed out.
-func (c *Client) Run(ctx context.Context, args ...string) (runner.Result, error) {
-	name, argv := c.argv(args...)
-	return c.Runner.Run(ctx, name, argv...)
-}
-
 // check runs drbdadm and turns an exit code outside ok into an error.
 func (c *Client) check(ctx context.Context, ok []int, args ...string) (runner.Result, error) {
 	name, argv := c.argv(args...)
@@ -62,7 +55,7 @@ func (c *Client) check(ctx context.Context, ok []int, args ...string) (runner.Re
 			return res, nil
 		}
 	}
-	return res, &runner.CommandError{Argv: append([]string{name}, argv...), Result: res}
+	return res, runner.NewCommandError(res, name, argv...)
 }
 
 // Up attaches the backing disk and connects to the peer.
@@ -116,18 +109,6 @@ func (c *Client) Connect(ctx context.Context, res string, discardMyData bool) er
 // exit 10, "unknown connection") counts as success.
 func (c *Client) Disconnect(ctx context.Context, res string) error {
 	_, err := c.check(ctx, []int{exitNoNetConfig}, "disconnect", res)
-	return err
-}
-
-// Outdate marks the local data Outdated.
-func (c *Client) Outdate(ctx context.Context, res string) error {
-	_, err := c.check(ctx, nil, "outdate", res)
-	return err
-}
-
-// Verify starts an online verify of the resource.
-func (c *Client) Verify(ctx context.Context, res string) error {
-	_, err := c.check(ctx, nil, "verify", res)
 	return err
 }
 

@@ -1,4 +1,4 @@
-package ocf
+package logging
 
 import (
 	"bytes"
@@ -13,11 +13,11 @@ import (
 func TestLoggerFileAndDebugGating(t *testing.T) {
 	dir := t.TempDir()
 	logf, dbgf := filepath.Join(dir, "ha.log"), filepath.Join(dir, "debug.log")
-	env := NewEnv(MapLookup(map[string]string{
+	env := map[string]string{
 		"HA_LOGFACILITY": "none", "HA_LOGFILE": logf, "HA_DEBUGLOG": dbgf, "OCF_RESOURCE_INSTANCE": "mfs",
-	}))
+	}
 	var stderr bytes.Buffer
-	l := NewLogger("ocf-mfsmaster", env, &stderr)
+	l := New("ocf-mfsmaster", env["OCF_RESOURCE_INSTANCE"], lookup(env), &stderr)
 	assert.False(t, l.Debug)
 	l.Infof("started pid %d", 42)
 	l.Debugf("hidden")
@@ -28,8 +28,8 @@ func TestLoggerFileAndDebugGating(t *testing.T) {
 	assert.NotContains(t, string(main), "hidden")
 	assert.Empty(t, stderr.String(), "a configured log file replaces the stderr fallback")
 
-	env = NewEnv(MapLookup(map[string]string{"HA_LOGFACILITY": "none", "HA_DEBUGLOG": dbgf, "HA_DEBUG": "1"}))
-	l = NewLogger("ocf-mfsmaster", env, &stderr)
+	env = map[string]string{"HA_LOGFACILITY": "none", "HA_DEBUGLOG": dbgf, "HA_DEBUG": "1"}
+	l = New("ocf-mfsmaster", env["OCF_RESOURCE_INSTANCE"], lookup(env), &stderr)
 	assert.True(t, l.Debug)
 	l.Debugf("shown")
 	dbg, err := os.ReadFile(dbgf)
@@ -39,10 +39,14 @@ func TestLoggerFileAndDebugGating(t *testing.T) {
 
 func TestLoggerFallsBackToStderr(t *testing.T) {
 	var stderr bytes.Buffer
-	l := NewLogger("ocf-mfsdrbd", NewEnv(MapLookup(map[string]string{"HA_LOGFACILITY": "none", "OCF_TRACE_RA": "1"})), &stderr)
+	l := New("ocf-mfsdrbd", map[string]string{"HA_LOGFACILITY": "none", "OCF_TRACE_RA": "1"}["OCF_RESOURCE_INSTANCE"], lookup(map[string]string{"HA_LOGFACILITY": "none", "OCF_TRACE_RA": "1"}), &stderr)
 	l.Warnf("peer %s unknown", "node2")
 	l.Debugf("trace on")
 	assert.Equal(t, "ocf-mfsdrbd: WARNING: peer node2 unknown\nocf-mfsdrbd: DEBUG: trace on\n", stderr.String())
 	var nilLogger *Logger
 	nilLogger.Errorf("must not panic")
+}
+
+func lookup(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }

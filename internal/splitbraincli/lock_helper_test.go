@@ -1,4 +1,4 @@
-package sbcli
+package splitbraincli
 
 import (
 	"testing"

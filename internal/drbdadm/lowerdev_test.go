@@ -1,4 +1,4 @@
-package drbd
+package drbdadm
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package ocf
+package crm
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 )
 
@@ -15,10 +17,6 @@ import (
 // not turn a monitor into a timeout (which Pacemaker treats as a failed
 // resource), so the score helper gives up on its own well before.
 const ScoreTimeout = 10 * time.Second
-
-// crm_attribute exits with this code when the attribute does not exist
-// (Pacemaker's CRM_EX_NOSUCH).
-const crmExNoSuch = 105
 
 // Scorer maintains this node's promotion score for a promotable clone: the
 // transient node attribute Pacemaker reads to choose where to promote.
@@ -30,7 +28,7 @@ type Scorer struct {
 	// Resource is the resource instance (OCF_RESOURCE_INSTANCE);
 	// crm_attribute strips the clone suffix itself.
 	Resource string
-	Log      *Logger
+	Log      *logging.Logger
 	// UseCrmMaster selects the pre-2.1 crm_master tool; it is chosen
 	// automatically when crm_attribute lacks --promotion.
 	UseCrmMaster bool
@@ -62,12 +60,12 @@ func (s *Scorer) Get(ctx context.Context) (score int, ok bool, err error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("query promotion score: %w", err)
 	}
-	if res.ExitCode == crmExNoSuch {
+	if res.ExitCode == exitNoSuchObject {
 		return 0, false, nil
 	}
 	if res.ExitCode != 0 {
 		name, args := s.argv("-G", "-q")
-		return 0, false, &runner.CommandError{Argv: append([]string{name}, args...), Result: res}
+		return 0, false, runner.NewCommandError(res, name, args...)
 	}
 	v := strings.TrimSpace(res.Stdout)
 	if v == "" {
@@ -93,7 +91,7 @@ func (s *Scorer) Set(ctx context.Context, score int) (bool, error) {
 	name, args := s.argv("-v", strconv.Itoa(score))
 	res, err := s.run(ctx, "-v", strconv.Itoa(score))
 	if err == nil && res.ExitCode != 0 {
-		err = &runner.CommandError{Argv: append([]string{name}, args...), Result: res}
+		err = runner.NewCommandError(res, name, args...)
 	}
 	if err != nil {
 		return false, fmt.Errorf("set promotion score %d: %w", score, err)
@@ -117,8 +115,8 @@ func (s *Scorer) Delete(ctx context.Context) error {
 	}
 	name, args := s.argv("-D")
 	res, err := s.run(ctx, "-D")
-	if err == nil && res.ExitCode != 0 && res.ExitCode != crmExNoSuch {
-		err = &runner.CommandError{Argv: append([]string{name}, args...), Result: res}
+	if err == nil && res.ExitCode != 0 && res.ExitCode != exitNoSuchObject {
+		err = runner.NewCommandError(res, name, args...)
 	}
 	if err != nil {
 		return fmt.Errorf("delete promotion score: %w", err)

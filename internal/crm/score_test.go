@@ -1,9 +1,11 @@
-package ocf
+package crm
 
 import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +20,7 @@ const (
 
 func newScorer(f *runner.Fake) (*Scorer, *bytes.Buffer) {
 	var log bytes.Buffer
-	return &Scorer{Runner: f, Resource: "p_drbd_r0:0", Log: NewTestLogger("t", &log)}, &log
+	return &Scorer{Runner: f, Resource: "p_drbd_r0:0", Log: logging.NewTestLogger("t", &log)}, &log
 }
 
 func TestScorerWritesOnlyOnChange(t *testing.T) {

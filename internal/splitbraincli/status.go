@@ -1,4 +1,4 @@
-package sbcli
+package splitbraincli
 
 import (
 	"context"
@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 // Exit statuses of status, for monitoring scripts.
@@ -39,7 +38,7 @@ type StatusDeps struct {
 	// unnamed, since naming must never stop a report.
 	Names func(ctx context.Context) (map[int]string, error)
 	// Markers holds what the split-brain handler recorded.
-	Markers *splitbrain.Markers
+	Markers *marker.Store
 	// Kernel returns the minors the kernel log reports in an unresolved split
 	// brain; nil when the log cannot be read.
 	Kernel   func() map[int]bool
@@ -61,6 +60,8 @@ type DeviceReport struct {
 	OOSKiB     uint64      `json:"oos_kib"`
 	Sync       *SyncReport `json:"sync"`
 	SplitBrain string      `json:"split_brain"`
+
+	healthy bool // drbdproc's Healthy, for the text report
 }
 
 // SyncReport is the progress of a resync or online verify.
@@ -114,11 +115,7 @@ func runStatus(c *cli.Context, d StatusDeps) error {
 	}
 	if live && d.Names != nil {
 		if names, err := d.Names(c.Context); err == nil {
-			for i := range st.Devices {
-				if st.Devices[i].Resource == "" {
-					st.Devices[i].Resource = names[st.Devices[i].Minor]
-				}
-			}
+			st.Name(names)
 		}
 	}
 	devs, err := selectDevices(st.Devices, c.Args().Slice())
@@ -133,7 +130,7 @@ func runStatus(c *cli.Context, d StatusDeps) error {
 	code := StatusHealthy
 	for _, dev := range devs {
 		r := deviceReport(dev)
-		if dev.CState == "Unconfigured" {
+		if !dev.Configured() {
 			if len(c.Args().Slice()) > 0 {
 				code = max(code, StatusDegraded)
 			}
@@ -144,7 +141,7 @@ func runStatus(c *cli.Context, d StatusDeps) error {
 		switch {
 		case r.SplitBrain != SplitNone:
 			code = StatusSplitBrain
-		case !healthy(dev):
+		case !dev.Healthy():
 			code = max(code, StatusDegraded)
 		}
 		rep.Devices = append(rep.Devices, r)
@@ -214,7 +211,7 @@ func selectDevices(devs []drbdproc.Device, want []string) ([]drbdproc.Device, er
 
 func deviceReport(d drbdproc.Device) DeviceReport {
 	r := DeviceReport{Minor: d.Minor, Resource: d.Resource, CState: d.CState, Role: d.Role, PeerRole: d.PeerRole,
-		Disk: d.Disk, PeerDisk: d.PeerDisk, Protocol: d.Protocol, OOSKiB: d.Counters.OOS, SplitBrain: SplitNone}
+		Disk: d.Disk, PeerDisk: d.PeerDisk, Protocol: d.Protocol, OOSKiB: d.Counters.OOS, SplitBrain: SplitNone, healthy: d.Healthy()}
 	if s := d.Sync; s != nil {
 		r.Sync = &SyncReport{Percent: s.Percent, DoneKiB: s.DoneKiB(), TotalKiB: s.TotalKiB,
 			FinishS: int64(s.Finish.Seconds()), SpeedKiBs: s.SpeedKiBs}
@@ -222,23 +219,11 @@ func deviceReport(d drbdproc.Device) DeviceReport {
 	return r
 }
 
-// connectedStates are the connection states in which the peers talk, so a
-// split brain, if there was one, is over.
-func connected(cs string) bool {
-	return cs == "Connected" || strings.HasPrefix(cs, "Sync") || strings.HasPrefix(cs, "PausedSync") ||
-		strings.HasPrefix(cs, "Verify") || strings.HasPrefix(cs, "WFBitMap") || strings.HasPrefix(cs, "WFSync") ||
-		cs == "StartingSyncS" || cs == "StartingSyncT" || cs == "Ahead" || cs == "Behind"
-}
-
-func healthy(d drbdproc.Device) bool {
-	return d.CState == "Connected" && d.Disk == "UpToDate" && d.PeerDisk == "UpToDate"
-}
-
 // splitVerdict decides none, suspected or confirmed. Markers of a device seen
 // connected again are removed, so that a later plain disconnect is not
 // mistaken for the old split brain.
-func splitVerdict(d drbdproc.Device, live bool, kernel map[int]bool, m *splitbrain.Markers) string {
-	if connected(d.CState) {
+func splitVerdict(d drbdproc.Device, live bool, kernel map[int]bool, m *marker.Store) string {
+	if d.Connected() {
 		if live && m != nil && d.Resource != "" {
 			_ = m.Clear(d.Resource) // best effort; a read-only run may lack the right
 		}
@@ -285,7 +270,7 @@ func printStatus(w io.Writer, rep Report, colour bool) {
 			problem = "SPLIT BRAIN (confirmed): resolve with drbd-splitbrain resolve " + name
 		case r.SplitBrain == SplitSuspected:
 			problem = "split brain suspected (StandAlone)"
-		case r.CState != "Connected" || r.Disk != "UpToDate" || r.PeerDisk != "UpToDate":
+		case !r.healthy:
 			problem = "degraded"
 		}
 		if problem != "" {

@@ -1,7 +1,7 @@
-// Package sbcli is the drbd-splitbrain command line: status, resolve and
+// Package splitbraincli is the drbd-splitbrain command line: status, resolve and
 // the DRBD handlers, over urfave/cli. cmd/drbd-splitbrain only wires it to
 // the real system.
-package sbcli
+package splitbraincli
 
 import (
 	"context"
@@ -10,13 +10,15 @@ import (
 	"os"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+
 	"github.com/urfave/cli/v2"
 
-	"github.com/ocf-mfs/ocf-mfs/internal/drbd"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
-	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
 )
 
 // Deps gathers the dependencies of every subcommand.
@@ -65,23 +67,24 @@ func System() Deps {
 	// What a tool that can discard data did must be on record even where no
 	// journal or syslog runs (containers, minimal installs): it also keeps
 	// its own log file unless HA_LOGFILE names another.
-	lookup := func(k string) (string, bool) {
-		v, ok := os.LookupEnv(k)
-		if k == "HA_LOGFILE" && !ok {
-			return LogFile, true
-		}
-		return v, ok
+	log := logging.New("drbd-splitbrain", "", os.LookupEnv, nil)
+	if _, set := os.LookupEnv("HA_LOGFILE"); !set {
+		log.AddFile(LogFile)
 	}
-	log := ocf.NewLogger("drbd-splitbrain", ocf.NewEnv(lookup), nil)
 	src := &drbdproc.Source{Runner: r}
-	markers := &splitbrain.Markers{Dir: splitbrain.MarkerDir}
-	readDevice := ProcDevice(drbdproc.DefaultPath, drbdproc.Devices)
+	markers := &marker.Store{Dir: marker.Dir}
+	// Handlers and resolve read /proc/drbd only: handlers may run inside a
+	// kernel callback of drbdsetup.
+	proc := &drbdproc.Source{NoFork: true}
+	readDevice := func(ctx context.Context, minor int) (drbdproc.Device, error) {
+		return drbdproc.DeviceOf(ctx, proc, minor)
+	}
 	status := StatusDeps{
 		Read: src.Read,
 		Names: func(ctx context.Context) (map[int]string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			return (&drbd.Client{Runner: r}).MinorNames(ctx)
+			return (&drbdadm.Client{Runner: r}).MinorNames(ctx)
 		},
 		Markers:  markers,
 		Kernel:   func() map[int]bool { return splitbrain.KmsgSplitBrains("/dev/kmsg") },
