@@ -4,6 +4,10 @@
 # this host's own userland: the host's / is shared read-only over 9p and each
 # guest writes to a private tmpfs overlay. So drbd-utils, corosync, pacemaker,
 # resource-agents, MooseFS and our freshly built bin/ run unchanged in the VMs.
+# ROOTFS (default /) is the userland the guests boot: another Debian
+# release's root file system (test/matrix/matrix.sh builds them) runs that
+# release's Pacemaker, corosync and drbd-utils on the same kernel; the repo,
+# the kernel modules and OCF_MFS_BIN are then bound in from the host.
 # The guests talk over 169.254.77.0/24 only, carried by a qemu dgram socket
 # pair on 127.0.0.1: no packet leaves the host.
 #
@@ -28,7 +32,7 @@
 # MEM (MiB per VM, default 1536: mfsmaster, a chunkserver and a client
 # mount share each guest), LAB_PORT (first UDP port on 127.0.0.1,
 # default 47701), LAB_TIMEOUT (seconds one exec may take, default 600),
-# BOOT_TIMEOUT (default 180).
+# BOOT_TIMEOUT (default 180), ROOTFS (the guests' root, default /).
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,6 +40,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 GUEST=$HERE/guest
 LAB=${LAB:-/tmp/ocf-mfs-lab}
 OCF_MFS_BIN=${OCF_MFS_BIN:-$REPO/bin}
+ROOTFS=${ROOTFS:-/}
 KROOT=$LAB/kernel/root
 # corosync locks about 170 MiB in RAM and even an empty mfsmaster takes about
 # 200 MiB: with 512 MiB the guest OOM-kills mfsmaster, and with 1024 MiB
@@ -55,7 +60,18 @@ node_index() { case $1 in node1) echo 1 ;; node2) echo 2 ;; *) die "unknown node
 kver() { ls "$KROOT/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | head -1; }
 
 # A dgram socket needs realpath-free, space-free paths for 9p and qemu options.
-case $LAB$OCF_MFS_BIN$REPO in *[[:space:],]*) die "LAB, OCF_MFS_BIN and the repo path must not contain spaces or commas" ;; esac
+case $LAB$OCF_MFS_BIN$REPO$ROOTFS in *[[:space:],]*) die "LAB, OCF_MFS_BIN, ROOTFS and the repo path must not contain spaces or commas" ;; esac
+[ -d "$ROOTFS/usr/sbin" ] || die "ROOTFS $ROOTFS is not a root file system"
+
+# With a ROOTFS of its own, the guest still needs these host paths, at the
+# same place: stage2 and the scenarios' files (the repo), the kernel's
+# modules and our binaries. The host's / is shared read-only for them alone.
+host_binds() {
+  [ "$ROOTFS" = / ] && return 0
+  local b="$REPO,$LAB/kernel"
+  [ -d "$OCF_MFS_BIN" ] && case $OCF_MFS_BIN/ in "$REPO"/*) ;; *) b="$b,$OCF_MFS_BIN" ;; esac
+  echo "$b"
+}
 
 deps() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-x86 busybox-static cpio kmod \
@@ -137,8 +153,10 @@ PY
 alive() { local p; p=$(cat "$RUN/$1.pid" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 
 start_node() {
-  local n=$1 i lport rport
+  local n=$1 i lport rport binds extra=()
   i=$(node_index "$n") || exit 1
+  binds=$(host_binds)
+  [ -n "$binds" ] && extra=(-virtfs local,path=/,mount_tag=hostfs,security_model=none,readonly=on,multidevs=remap)
   lport=$((LAB_PORT + i - 1)) rport=$((LAB_PORT + 2 - i))
   alive "$n" && { echo "$n: already running (pid $(cat "$RUN/$n.pid"))"; return 0; }
   mkdir -p "$RUN" "$SHARE/$n/cmd" "$SHARE/$n/out" "$DISKS"
@@ -148,11 +166,12 @@ start_node() {
   qemu-system-x86_64 -name "$n" -nodefaults -no-user-config -display none -no-reboot \
     -accel tcg,tb-size=256 -m "$MEM" -smp 1 \
     -kernel "$KROOT/boot/vmlinuz-$(kver)" -initrd "$BUILD/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 lab.node=$i lab.guest=$GUEST lab.kmods=$KROOT/lib/modules/$(kver) lab.bin=$OCF_MFS_BIN" \
+    -append "console=ttyS0 quiet panic=-1 lab.node=$i lab.guest=$GUEST lab.kmods=$KROOT/lib/modules/$(kver) lab.bin=$OCF_MFS_BIN${binds:+ lab.binds=$binds}" \
     -chardev socket,id=con0,path="$RUN/$n.sock",server=on,wait=off,logfile="$RUN/$n.console.log" \
     -serial chardev:con0 \
     -monitor unix:"$RUN/$n.mon",server=on,wait=off \
-    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -virtfs local,path="$ROOTFS",mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    "${extra[@]}" \
     -virtfs local,path="$SHARE/$n",mount_tag=share,security_model=none,multidevs=remap \
     -drive file="$DISKS/$n-vda.img",if=virtio,format=raw,cache=writeback \
     -drive file="$DISKS/$n-vdb.img",if=virtio,format=raw,cache=writeback \

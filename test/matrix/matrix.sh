@@ -179,14 +179,87 @@ integration() {
       cp /usr/lib/ocf/resource.d/mfs/master $d/ocf-mfsmaster
       cp /usr/lib/ocf/resource.d/mfs/drbd $d/ocf-mfsdrbd
       cp /usr/sbin/drbd-splitbrain $d/drbd-splitbrain
-      exec "$0" -test.v -test.count=1 -test.timeout=20m' "$bin/integration.test"
+      exec "$0" -test.v -test.count=1 -test.timeout=20m -test.run "^TestPacemakerManagesMfsmaster\$"' "$bin/integration.test"
+}
+
+# lab RELEASE [FILTER...]: test/e2e/run.sh with the two VMs booted on the
+# release's root file system. No OCF_MFS_BIN: the guests run the agents the
+# package installed there. The lab state (kernel, disks) is the matrix's own.
+lab_run() {
+  local rel=$1
+  shift
+  [ -f "$STATE/$rel/.ocf-mfs-matrix.stamp" ] || die "$rel: no root file system (matrix.sh rootfs $rel)"
+  ROOTFS=$STATE/$rel LAB=$STATE/lab OCF_MFS_BIN=$STATE/no-bin \
+    locked lab "$REPO/test/e2e/run.sh" "${@:-${MATRIX_LAB:-03 04 05}}"
+}
+
+# all RELEASE...: every step for every release, then the table.
+all() {
+  local rel v suite rc t0 rows=() deb
+  deb=$(ls -t "$REPO"/dist/ocf-mfs_*.deb 2>/dev/null | head -1)
+  [ -n "$deb" ] || die "no dist/ocf-mfs_*.deb: run make deb (make matrix does)"
+  for rel in "$@"; do
+    t0=$SECONDS
+    if ! rootfs "$rel" || ! install_deb "$rel" "$deb"; then
+      rows+=("$rel|-|rootfs|FAIL|$((SECONDS - t0))")
+      continue
+    fi
+    v=$(versions "$rel")
+    echo "VERSIONS release=$rel $v"
+    for suite in ${MATRIX_SUITES:-crm pcs lab}; do
+      log "$rel: $suite"
+      t0=$SECONDS
+      case $suite in
+        crm | pcs) integration "$rel" "$suite" ;;
+        lab) lab_run "$rel" ;;
+        *) die "unknown suite '$suite' (crm pcs lab)" ;;
+      esac
+      rc=$?
+      echo "RESULT release=$rel suite=$suite $([ $rc = 0 ] && echo PASS || echo FAIL) seconds=$((SECONDS - t0))"
+      rows+=("$rel|$v|$suite|$([ $rc = 0 ] && echo pass || echo FAIL)|$((SECONDS - t0))")
+    done
+  done
+  table "${rows[@]}" | tee "$STATE/table.md"
+  [ -n "${MATRIX_README-$REPO/README.md}" ] && readme "${MATRIX_README-$REPO/README.md}" "$STATE/table.md"
+  ! grep -q '| FAIL |' "$STATE/table.md"
+}
+
+# table ROW...: ROW is release|versions|suite|result|seconds.
+table() {
+  local r rel v suite res secs
+  local -A what=([crm]="Pacemaker suite, crmsh" [pcs]="Pacemaker suite, pcs -f"
+    [lab]="DRBD lab: ${MATRIX_LAB:-03 04 05} (and 00)" [rootfs]="root file system")
+  echo "| Debian | Pacemaker | corosync | crmsh | pcs | MooseFS | drbd-utils | resource-agents | suite | result | minutes |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  for r in "$@"; do
+    IFS='|' read -r rel v suite res secs <<<"$r"
+    get() { echo "$v" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+    printf '| %s %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(number "$rel")" "$rel" \
+      "$(get pacemaker)" "$(get corosync)" "$(get crmsh)" "$(get pcs)" "$(get moosefs)" \
+      "$(get drbd-utils)" "$(get resource-agents)" "${what[$suite]:-$suite}" "$res" \
+      "$(awk -v s="$secs" 'BEGIN { printf "%.1f", s / 60 }')"
+  done
+}
+
+# readme FILE TABLE: TABLE between the matrix's marker comments in FILE.
+readme() {
+  local f=$1 t=$2 begin='<!-- matrix:begin -->' end='<!-- matrix:end -->'
+  grep -qF "$begin" "$f" && grep -qF "$end" "$f" || { log "no matrix markers in $f: table not written"; return 0; }
+  awk -v b="$begin" -v e="$end" -v t="$t" -v d="$(date -u +%Y-%m-%d)" '
+    $0 == b { print; print ""; print "Written by `make matrix` on " d ":"; print ""; while ((getline l < t) > 0) print l; print ""; skip = 1; next }
+    $0 == e { skip = 0 }
+    !skip' "$f" >"$f.new" && mv "$f.new" "$f"
+  log "table written into $f"
 }
 
 cmd=${1:-}
 case $cmd in
-  rootfs) rootfs "$2" ;;
+  "" | bullseye | bookworm | trixie) all ${*:-$RELEASES_ALL} ;;
+  lab) shift; lab_run "$@" ;;
+  rootfs) shift; for r in ${*:-$RELEASES_ALL}; do rootfs "$r" || exit 1; done ;;
   install) install_deb "$2" "$3" ;;
   versions) versions "$2" ;;
   integration) integration "$2" "$3" ;;
   shell) rel=$2; shift 2; in_root "$STATE/$rel" "${@:-/bin/bash}" ;;
+  *) sed -n '2,/^set -u/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
