@@ -22,7 +22,7 @@
 # A root file system is cached in $MATRIX_STATE/RELEASE and rebuilt when its
 # package list (or this recipe) changes: the list's hash is kept in a stamp
 # file beside it. The suites run inside private mount, pid, network, UTS and
-# IPC namespaces, chrooted: nothing they start is visible to, or touches, the
+# IPC namespaces, with the release as their root: nothing they start is visible to, or touches, the
 # host's own services and files.
 #
 # Environment: MATRIX_STATE (default /var/cache/ocf-mfs-matrix),
@@ -73,7 +73,7 @@ locked() {
 
 stamp_of() { printf 'recipe=%s release=%s packages=%s\n' "$RECIPE" "$1" "$(packages "$1" | tr ' ' '\n' | sort | tr '\n' ' ')" | sha256sum | cut -d' ' -f1; }
 
-# in_root DIR CMD...: CMD chrooted into DIR, in fresh mount, pid, network,
+# in_root DIR CMD...: CMD with DIR as its root (pivot_root), in fresh mount, pid, network,
 # UTS and IPC namespaces with their own /proc, /sys, /dev (the host's devices
 # bound in, /dev/fuse among them), /dev/shm, /run and /tmp. Bind mounts named
 # in MATRIX_BINDS (space separated absolute paths) appear at the same path.
@@ -108,7 +108,16 @@ in_root() {
       done
       [ -n "$MATRIX_NET" ] || ip link set lo up
       hostname matrix
-      exec chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      # pivot_root, not chroot: setns() into a mount namespace (nsenter
+      # --mount, as the harness does) resets the root to that namespace'"'"'s
+      # own, which after a chroot would be the host'"'"'s /.
+      mkdir -p "$r/run/oldroot"
+      cd "$r"
+      pivot_root . run/oldroot
+      cd /
+      umount -l /run/oldroot
+      rmdir /run/oldroot
+      exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         HOME=/root LANG=C.UTF-8 TERM=dumb ${MATRIX_ENV:-} "$@"
     ' in_root "$@"
 }
