@@ -199,7 +199,7 @@ lab_run() {
   shift
   [ -f "$STATE/$rel/.ocf-mfs-matrix.stamp" ] || die "$rel: no root file system (matrix.sh rootfs $rel)"
   ROOTFS=$STATE/$rel LAB=$STATE/lab OCF_MFS_BIN=$STATE/no-bin \
-    locked lab "$REPO/test/e2e/run.sh" "${@:-${MATRIX_LAB:-03 04 05}}"
+    locked lab "$REPO/test/e2e/run.sh" ${*:-${MATRIX_LAB:-03 04 05}}
 }
 
 # all RELEASE...: every step for every release, then the table.
@@ -228,7 +228,11 @@ all() {
       rows+=("$rel|$v|$suite|$([ $rc = 0 ] && echo pass || echo FAIL)|$((SECONDS - t0))")
     done
   done
-  table "${rows[@]}" | tee "$STATE/table.md"
+  {
+    echo "Written by \`make matrix\` on $(date -u +%Y-%m-%d), ocf-mfs $(printf '%s\n' "${rows[@]}" | grep -o 'ocf-mfs=[^ |]*' | head -1 | cut -d= -f2):"
+    echo
+    table "${rows[@]}"
+  } | tee "$STATE/table.md"
   [ -n "${MATRIX_README-$REPO/README.md}" ] && readme "${MATRIX_README-$REPO/README.md}" "$STATE/table.md"
   ! grep -q '| FAIL |' "$STATE/table.md"
 }
@@ -254,8 +258,8 @@ table() {
 readme() {
   local f=$1 t=$2 begin='<!-- matrix:begin -->' end='<!-- matrix:end -->'
   grep -qF "$begin" "$f" && grep -qF "$end" "$f" || { log "no matrix markers in $f: table not written"; return 0; }
-  awk -v b="$begin" -v e="$end" -v t="$t" -v d="$(date -u +%Y-%m-%d)" '
-    $0 == b { print; print ""; print "Written by `make matrix` on " d ":"; print ""; while ((getline l < t) > 0) print l; print ""; skip = 1; next }
+  awk -v b="$begin" -v e="$end" -v t="$t" '
+    $0 == b { print; print ""; while ((getline l < t) > 0) print l; print ""; skip = 1; next }
     $0 == e { skip = 0 }
     !skip' "$f" >"$f.new" && mv "$f.new" "$f"
   log "table written into $f"
