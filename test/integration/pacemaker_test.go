@@ -261,7 +261,7 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 		mon := crmMon(t)
 		assert.Regexp(t, `p_mfs.*Started`, mon)
 		// Pacemaker's own record: the monitor found it not running.
-		assert.Regexp(t, `p_mfs 5s-interval monitor on \S+ returned 'not running'`, mon)
+		assert.Regexp(t, failedAction("p_mfs", "monitor", "5", "not running", ""), mon)
 		fc, _ := inNS("crm_failcount", "--query", "-r", "p_mfs", "-q")
 		assert.Equal(t, "1", strings.TrimSpace(fc), "one failure, one restart")
 		// A killed master leaves no metadata.mfs: the restart recovered.
@@ -278,7 +278,7 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 			return p != old && isMaster(p) && e.masterAnswers()
 		})
 		mon := crmMon(t)
-		assert.Regexp(t, fmt.Sprintf(`p_mfs \d+s-interval monitor on \S+ returned 'error' \(mfsmaster \(pid %d\) is stopped`, old), mon)
+		assert.Regexp(t, failedAction("p_mfs", "monitor", `\d+`, "error", fmt.Sprintf(`mfsmaster \(pid %d\) is stopped`, old)), mon)
 		checkTree(t, filepath.Join(e.mnt, "before-kill"), sums)
 		cleanup(t)
 	})
@@ -308,14 +308,39 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 			return strings.Contains(crmMon(t), "DATA_PATH "+e.data+"-missing does not exist")
 		})
 		mon := crmMon(t)
-		assert.Regexp(t, `p_bad start on \S+ returned 'error' \(DATA_PATH \S+-missing does not exist\)`, mon)
-		assert.NotRegexp(t, `p_bad stop on`, mon, "no stop failure follows")
+		assert.Regexp(t, failedAction("p_bad", "start", "", "error", `DATA_PATH \S+-missing does not exist`), mon)
+		assert.NotRegexp(t, `p_bad stop on|p_bad_stop_0 on`, mon, "no stop failure follows")
 		if shell() == "crm" {
 			_, _ = inNS("crm", "configure", "delete", "--force", "p_bad")
 		} else {
 			_, _ = pcsOffline(t, "resource", "delete", "--force", "p_bad")
 		}
 	})
+}
+
+// failedAction matches crm_mon's line for a failed operation: RES, OP,
+// its interval in seconds (a regexp; empty for start and stop), the result
+// RC and the start of the agent's exit reason (a regexp; empty for any).
+// Pacemaker 2.1 and later print
+//
+//	p_mfs 5s-interval monitor on node returned 'not running' (reason) at ...
+//
+// and Pacemaker 2.0 and 1.1 the operation key, the code and the reason:
+//
+//	p_mfs_monitor_5000 on node 'not running' (7): call=8, ..., exitreason='reason', ...
+func failedAction(res, op, secs, rc, reason string) string {
+	v21, ms := res+" ", "0"
+	if secs != "" {
+		v21 += secs + "s-interval "
+		ms = secs + "000"
+	}
+	v21 += op + ` on \S+ returned '` + rc + `'`
+	v20 := res + "_" + op + "_" + ms + ` on \S+ '` + rc + `' \(\d+\): `
+	if reason != "" {
+		v21 += ` \(` + reason
+		v20 += `.*exitreason='` + reason
+	}
+	return "(" + v21 + "|" + v20 + ")"
 }
 
 // cleanup clears p_mfs's failures and waits for the probe that follows, so
