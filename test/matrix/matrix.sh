@@ -28,7 +28,9 @@
 # Environment: MATRIX_STATE (default /var/cache/ocf-mfs-matrix),
 # MATRIX_MIRROR (Debian archive; default: the one apt on this machine uses),
 # MATRIX_LAB (scenarios for the lab run, default "03 04 05"; 00 always runs),
-# MATRIX_SUITES (default "crm pcs lab"), MATRIX_README (default
+# MATRIX_SUITES (default "crm pcs lab"), MATRIX_SUITES_<release> and
+# MATRIX_LAB_<release> (the same for one release, e.g. MATRIX_LAB_trixie="04"),
+# MATRIX_README (default
 # <repo>/README.md, empty to leave it alone), MATRIX_LOCK_DIR (directory of
 # the lock files `lab` and `pacemaker` that serialise heavy runs with other
 # users of this machine, default: no locking).
@@ -204,7 +206,7 @@ lab_run() {
 
 # all RELEASE...: every step for every release, then the table.
 all() {
-  local rel v suite rc t0 rows=() deb
+  local rel v suite rc t0 rows=() deb sv lv label
   deb=$(ls -t "$REPO"/dist/ocf-mfs_*.deb 2>/dev/null | head -1)
   [ -n "$deb" ] || die "no dist/ocf-mfs_*.deb: run make deb (make matrix does)"
   for rel in "$@"; do
@@ -215,17 +217,23 @@ all() {
     fi
     v=$(versions "$rel")
     echo "VERSIONS release=$rel $v"
-    for suite in ${MATRIX_SUITES:-crm pcs lab}; do
+    sv=MATRIX_SUITES_$rel lv=MATRIX_LAB_$rel
+    for suite in ${!sv:-${MATRIX_SUITES:-crm pcs lab}}; do
       log "$rel: $suite"
-      t0=$SECONDS
+      t0=$SECONDS label=$suite
       case $suite in
         crm | pcs) integration "$rel" "$suite" ;;
-        lab) lab_run "$rel" ;;
+        lab)
+          lab_run "$rel" ${!lv:-} 2>&1 | tee "$STATE/$rel.lab.log"
+          rc=${PIPESTATUS[0]}
+          # Each scenario's own result: "DRBD lab: 00 pass, 04 FAIL".
+          label="DRBD lab: $(awk '/^(PASS|FAIL) [0-9][0-9]-/ { printf "%s%s %s", sep, substr($2, 1, 2), ($1 == "PASS" ? "pass" : "FAIL"); sep = ", " }' "$STATE/$rel.lab.log")"
+          (exit $rc) ;;
         *) die "unknown suite '$suite' (crm pcs lab)" ;;
       esac
       rc=$?
       echo "RESULT release=$rel suite=$suite $([ $rc = 0 ] && echo PASS || echo FAIL) seconds=$((SECONDS - t0))"
-      rows+=("$rel|$v|$suite|$([ $rc = 0 ] && echo pass || echo FAIL)|$((SECONDS - t0))")
+      rows+=("$rel|$v|$label|$([ $rc = 0 ] && echo pass || echo FAIL)|$((SECONDS - t0))")
     done
   done
   {
@@ -240,8 +248,7 @@ all() {
 # table ROW...: ROW is release|versions|suite|result|seconds.
 table() {
   local r rel v suite res secs
-  local -A what=([crm]="Pacemaker suite, crmsh" [pcs]="Pacemaker suite, pcs -f"
-    [lab]="DRBD lab: ${MATRIX_LAB:-03 04 05} (and 00)" [rootfs]="root file system")
+  local -A what=([crm]="Pacemaker suite, crmsh" [pcs]="Pacemaker suite, pcs -f" [rootfs]="root file system")
   echo "| Debian | Pacemaker | corosync | crmsh | pcs | MooseFS | drbd-utils | resource-agents | suite | result | minutes |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   for r in "$@"; do
