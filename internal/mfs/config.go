@@ -10,9 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // MooseFS's compiled-in defaults (mfsmaster.cfg(5)).
@@ -120,4 +123,72 @@ func (c *Config) port(key string, def int) (int, error) {
 		return 0, fmt.Errorf("%w: %s = %q is not a port", ErrConfig, key, v)
 	}
 	return p, nil
+}
+
+// maxConfig bounds the configuration the agent reads.
+const maxConfig = 1 << 20
+
+// ReadConfigFile parses the configuration at path. The path may be a
+// symlink (configuration management links them), but the file must be a
+// regular one: a FIFO would block the agent. Outcomes: the configuration;
+// an error wrapping os.ErrNotExist or a permission error when it cannot
+// be opened; an error wrapping ErrConfig when it is not a regular file,
+// is larger than 1 MiB or is not a valid configuration.
+func ReadConfigFile(path string) (*Config, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is a %s, not a regular file", ErrConfig, path, fileType(st.Mode()))
+	}
+	if st.Size() > maxConfig {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrConfig, path, maxConfig)
+	}
+	return ParseConfig(io.LimitReader(f, maxConfig))
+}
+
+// WorkingIDs resolves WORKING_USER and WORKING_GROUP as mfsmaster does when
+// started as root (mfscommon/main.c, changeugid): "#N" is a numeric id, a
+// name is looked up, and an empty WORKING_GROUP means the user's primary
+// group. Outcomes: uid and gid; an error naming the user or group that
+// does not exist on this node, which mfsmaster would refuse to start with.
+func (c *Config) WorkingIDs() (uid, gid int, err error) {
+	gid = -1
+	if n, ok := strings.CutPrefix(c.WorkingGroup, "#"); ok {
+		if gid, err = strconv.Atoi(n); err != nil {
+			return -1, -1, fmt.Errorf("WORKING_GROUP %s is not a number", c.WorkingGroup)
+		}
+	} else if c.WorkingGroup != "" {
+		g, err := user.LookupGroup(c.WorkingGroup)
+		if err != nil {
+			return -1, -1, fmt.Errorf("WORKING_GROUP %s does not exist on this node", c.WorkingGroup)
+		}
+		gid, _ = strconv.Atoi(g.Gid)
+	}
+	var u *user.User
+	if n, ok := strings.CutPrefix(c.WorkingUser, "#"); ok {
+		if uid, err = strconv.Atoi(n); err != nil {
+			return -1, -1, fmt.Errorf("WORKING_USER %s is not a number", c.WorkingUser)
+		}
+		if gid >= 0 {
+			return uid, gid, nil
+		}
+		if u, err = user.LookupId(n); err != nil {
+			return -1, -1, fmt.Errorf("WORKING_USER %s: no user with that id on this node, so no group either", c.WorkingUser)
+		}
+	} else if u, err = user.Lookup(c.WorkingUser); err != nil {
+		return -1, -1, fmt.Errorf("WORKING_USER %s does not exist on this node", c.WorkingUser)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	if gid < 0 {
+		gid, _ = strconv.Atoi(u.Gid)
+	}
+	return uid, gid, nil
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -146,14 +145,6 @@ func TestHostProcessAndListening(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestUsesConfig(t *testing.T) {
-	assert.True(t, usesConfig([]string{"mfsmaster", "-c", "/etc/x.cfg", "start"}, "/etc/x.cfg"))
-	assert.True(t, usesConfig([]string{"mfsmaster", "-c/etc/x.cfg", "start"}, "/etc/x.cfg"))
-	assert.False(t, usesConfig([]string{"mfsmaster", "-c", "/etc/y.cfg", "start"}, "/etc/x.cfg"))
-	assert.True(t, usesConfig([]string{"mfsmaster", "start"}, DefaultConfig))
-	assert.False(t, usesConfig([]string{"mfsmaster", "start"}, "/etc/x.cfg"))
-}
-
 func TestReadMetadata(t *testing.T) {
 	dir := t.TempDir()
 	m := &Master{Cfg: &Config{DataPath: dir}}
@@ -186,8 +177,4 @@ func TestDataPathProblem(t *testing.T) {
 	if os.Getuid() == 0 {
 		assert.Contains(t, DataPathProblem(dir, 4242, 4242), "not writable by uid 4242", "mfsmaster runs as WORKING_USER")
 	}
-}
-
-func TestSignalGoneProcess(t *testing.T) {
-	assert.NoError(t, Signal(1<<22, syscall.SIGTERM))
 }
