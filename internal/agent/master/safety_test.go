@@ -1,6 +1,7 @@
 package master
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -190,4 +191,57 @@ func TestFinding8KillMarginIsAParameter(t *testing.T) {
 	o = run(t, a, l.env, "validate-all", "OCF_RESKEY_kill_margin", "soon")
 	assert.Equal(t, ocf.ErrConfigured, o.code)
 	assert.Contains(t, o.stderr, "kill_margin")
+}
+
+// Finding 1, monitor: MooseFS 1.6.27 holds an fcntl lock on
+// DATA_PATH/.mfsmaster.lock and never writes its pid into it
+// (mfscommon/main.c of 1.6.27, wdlock: open(".mfsmaster.lock",
+// O_WRONLY|O_CREAT,0666) then mylock, lines 666-671; no write follows). A
+// stand-in that does exactly that is a running master.
+func TestFinding1MooseFS16EmptyLockFileIsARunningMaster(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	m := mfstest.Start(t, mfstest.Holder{Lock: filepath.Join(l.data(), mfs.LockName), WritePID: false,
+		Listen: fmt.Sprintf("127.0.0.1:%d", l.port)})
+	st, err := os.Stat(filepath.Join(l.data(), mfs.LockName))
+	require.NoError(t, err)
+	require.Zero(t, st.Size(), "1.6 leaves the lock file empty")
+	o := run(t, a, l.env, "monitor")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	o = run(t, a, l.env, "stop", "OCF_RESKEY_CRM_meta_timeout", "10000")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	select {
+	case <-m.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("stop did not stop the 1.6 master")
+	}
+}
+
+// Finding 1, recovery: MooseFS 1.6.27's mfsmaster has no -a (getopt
+// "uvdfsc:t:h?", mfscommon/main.c line 1022; anything else prints the
+// usage and exits 1, lines 969-979 and 1047-1049) and prints
+// "version: 1.6.27" for -v (line 1025); the crash recovery is
+// mfsmetarestore's -a [-d <data path>] (mfsmetarestore/main.c, usage at
+// line 176). A fake mfsmaster and mfsmetarestore replay that, and log
+// their argv.
+func TestFinding1MooseFS16RecoversWithMfsmetarestore(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	require.NoError(t, os.Rename(filepath.Join(l.data(), "metadata.mfs"), filepath.Join(l.data(), "metadata.mfs.back")))
+	bin := t.TempDir()
+	calls := filepath.Join(bin, "calls")
+	master := mfstest.FakeBinary(t, bin, "mfsmaster", `
+echo "mfsmaster $*" >> `+calls+`
+[ "$1" = -v ] && { echo "version: 1.6.27"; exit 0; }
+for a in "$@"; do [ "$a" = -a ] && { echo "usage: $0 [-vdu] [-t locktimeout] [-c cfgfile] [start|stop|restart|reload|test]"; exit 1; }; done
+exit 0`)
+	mfstest.FakeBinary(t, bin, "mfsmetarestore", `echo "mfsmetarestore $*" >> `+calls)
+	o := run(t, a, l.env, "start", "OCF_RESKEY_binary", master, "OCF_RESKEY_CRM_meta_timeout", "5000")
+	// The fake starts no daemon, so start ends with "exited after it
+	// started": what matters is how it was driven.
+	assert.Contains(t, o.stderr, "mfsmaster exited after it started", o.stderr)
+	b, err := os.ReadFile(calls)
+	require.NoError(t, err)
+	assert.Equal(t, "mfsmaster -v\nmfsmetarestore -a -d "+l.data()+"\nmfsmaster -c "+l.cfg+" start\n", string(b))
+	assert.NotContains(t, o.stderr, "CHANGELOG_SAVE_MODE", "1.6 has no CHANGELOG_SAVE_MODE")
 }
