@@ -324,10 +324,10 @@ func TestConfigurationErrors(t *testing.T) {
 	}
 
 	bad := filepath.Join(l.dir, "bad.cfg")
-	require.NoError(t, os.WriteFile(bad, []byte("DATA_PATH /x\n"), 0o644))
+	require.NoError(t, os.WriteFile(bad, []byte("MATOCL_LISTEN_PORT = x\n"), 0o644))
 	o := run(t, a, l.env, "start", "OCF_RESKEY_config", bad)
 	assert.Equal(t, ocf.ErrConfigured, o.code)
-	assert.Contains(t, o.stderr, "line 1")
+	assert.Contains(t, o.stderr, "MATOCL_LISTEN_PORT")
 }
 
 func TestStopFindsMasterWithoutConfig(t *testing.T) {
