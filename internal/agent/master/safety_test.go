@@ -245,3 +245,46 @@ exit 0`)
 	assert.Equal(t, "mfsmaster -v\nmfsmetarestore -a -d "+l.data()+"\nmfsmaster -c "+l.cfg+" start\n", string(b))
 	assert.NotContains(t, o.stderr, "CHANGELOG_SAVE_MODE", "1.6 has no CHANGELOG_SAVE_MODE")
 }
+
+// Finding 4 against the daemon: a real mfsmaster started with the odd
+// forms listens where the agent reads that it does, so the monitor finds
+// it. A line without '=' is ignored by both, the deprecated MATOCU keys
+// set the client port, and a later definition wins. Loopback address and
+// ports are this test's own.
+func TestFinding4RealMasterListensWhereTheAgentReads(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	const host = "127.0.0.16"
+	cfg := fmt.Sprintf(`# odd forms, each read the same way by mfsmaster and the agent
+WORKING_USER = root
+DATA_PATH = %s
+EXPORTS_FILENAME = %s/exports.cfg
+this line has no equals sign
+MATOML_LISTEN_HOST = %[3]s
+MATOML_LISTEN_PORT = 29410
+MATOCS_LISTEN_HOST = %[3]s
+MATOCS_LISTEN_PORT = 29411
+MATOCS_LISTEN_PORT = 29412
+MATOCU_LISTEN_HOST = %[3]s
+MATOCU_LISTEN_PORT = 29413
+`, l.data(), l.dir, host)
+	require.NoError(t, os.WriteFile(l.cfg, []byte(cfg), 0o644))
+	c, err := mfs.ReadConfigFile(l.cfg)
+	require.NoError(t, err)
+	assert.Equal(t, mfs.Endpoint{Host: host, Port: 29413}, c.Matocl)
+	assert.Equal(t, mfs.Endpoint{Host: host, Port: 29412}, c.Matocs)
+
+	o := run(t, a, l.env, "start")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	pid := l.pid(t)
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	h, err := mfs.NewHost("/proc")
+	require.NoError(t, err)
+	for _, port := range []int{29413, 29412} {
+		ok, err := h.Listening(pid, port)
+		require.NoError(t, err)
+		assert.True(t, ok, "mfsmaster listens on %d", port)
+	}
+	assert.Equal(t, ocf.Success, run(t, a, l.env, "monitor", "OCF_CHECK_LEVEL", "20").code)
+	require.Equal(t, ocf.Success, run(t, a, l.env, "stop").code)
+}
