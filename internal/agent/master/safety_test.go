@@ -122,6 +122,8 @@ func TestFinding6SigkillReachesTheDataWriter(t *testing.T) {
 	a := New()
 	m := mfstest.Start(t, mfstest.Holder{Lock: filepath.Join(l.data(), mfs.LockName), WritePID: true, IgnoreTerm: true, Child: true})
 	require.NotZero(t, m.Child)
+	time.Sleep(200 * time.Millisecond)
+	require.True(t, alive(m.Child), "the stand-in data writer runs before the stop")
 	o := run(t, a, l.env, "stop", "OCF_RESKEY_binary", "/bin/true", "OCF_RESKEY_CRM_meta_timeout", "4000")
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
 	<-m.Done()

@@ -107,7 +107,9 @@ func Main() {
 		os.Exit(holder())
 	case "child":
 		signal.Ignore(syscall.SIGTERM)
-		select {}
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 }
 
