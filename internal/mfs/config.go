@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -160,6 +161,19 @@ func cfgLine(b []byte) (key, value string, ok bool) {
 		return "", "", false
 	}
 	return string(b[nps:npe]), string(b[vps:vpe]), true
+}
+
+// InlineComments returns, sorted, the keys whose value holds " #": an
+// inline comment to the operator, part of the value to mfsmaster.
+func (c *Config) InlineComments() []string {
+	var keys []string
+	for k, v := range c.Raw {
+		if strings.Contains(v, " #") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (c *Config) get(key, def string) string {

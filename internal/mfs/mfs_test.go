@@ -194,6 +194,7 @@ func TestFinding4ConfigReaderAgreesWithMfsmaster(t *testing.T) {
 	assert.False(t, set, "text after a tab ends the value and voids the line")
 	assert.Equal(t, Endpoint{Host: "192.0.2.7", Port: 9621}, c.Matocl, "MATOCU_LISTEN_* still set the client port")
 	assert.Equal(t, "20", c.Raw["BACK_LOGS"], "the last definition wins")
+	assert.Equal(t, []string{"DATA_PATH"}, c.InlineComments())
 
 	c, err = ParseConfig(strings.NewReader("MATOCU_LISTEN_PORT = 9621\nMATOCL_LISTEN_HOST = 10.0.0.1\n"))
 	require.NoError(t, err)

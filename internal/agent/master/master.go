@@ -260,6 +260,12 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	if err := a.validate(in); err != nil {
 		return err
 	}
+	for _, k := range in.cfg.InlineComments() {
+		// The agent reads what mfsmaster reads; the operator most likely
+		// meant a comment.
+		r.Log.Warnf("%s in %s is %q: mfsmaster takes a '#' after a value as part of it; put comments on lines of their own",
+			k, in.p.config, in.cfg.Raw[k])
+	}
 	uid, gid, err := in.cfg.WorkingIDs()
 	if err != nil {
 		// mfsmaster would start, fail to switch users and exit; the

@@ -290,3 +290,17 @@ MATOCU_LISTEN_PORT = 29413
 	assert.Equal(t, ocf.Success, run(t, a, l.env, "monitor", "OCF_CHECK_LEVEL", "20").code)
 	require.Equal(t, ocf.Success, run(t, a, l.env, "stop").code)
 }
+
+// Finding 4, for the operator: agent and daemon both read an inline
+// comment as part of the value, and start says why that DATA_PATH fails.
+func TestFinding4InlineCommentIsNamedAtStart(t *testing.T) {
+	l := newLab(t)
+	a := New()
+	cfg, err := os.ReadFile(l.cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(l.cfg, append(cfg, "DATA_PATH = "+l.data()+"   # on DRBD\n"...), 0o644))
+	o := run(t, a, l.env, "start")
+	assert.Equal(t, ocf.ErrGeneric, o.code)
+	assert.Contains(t, o.stderr, "mfsmaster takes a '#' after a value as part of it")
+	assert.Contains(t, o.stderr, "does not exist")
+}
