@@ -4,15 +4,17 @@ import "github.com/ocf-mfs/ocf-mfs/internal/ocf"
 
 const longDesc = `Manages a MooseFS metadata master (mfsmaster).
 
-Unlike an LSB script, the monitor really checks the master: the pid in
-DATA_PATH/.mfsmaster.lock must be a live mfsmaster, not stopped (SIGSTOP),
-and listening on its client port. It reads /proc and forks nothing. With
+Unlike an LSB script, the monitor really checks the master: the holder of
+the lock on DATA_PATH/.mfsmaster.lock (found as mfsmaster finds it, on
+every MooseFS from 1.6 to 4.x) must be a live mfsmaster, not stopped
+(SIGSTOP), and listening on its client port. It reads /proc and forks nothing. With
 OCF_CHECK_LEVEL=20 it also makes a protocol round trip on the client port
 (the request mfscli sends), so that a hung master is caught too.
 
 Start recovers by itself from a crash or an unclean failover: when
 metadata.mfs is missing but metadata.mfs.back or changelogs are there, it
-runs "mfsmaster -a" (unless auto_recovery=false), and it returns only once
+runs "mfsmaster -a" ("mfsmetarestore -a" before MooseFS 1.7; unless
+auto_recovery=false), and it returns only once
 the master answers clients. Stop lets mfsmaster store its metadata and only
 kills it when the stop timeout would otherwise run out.
 
@@ -45,6 +47,12 @@ func (a *Agent) Metadata() *ocf.Metadata {
 				LongDesc: "How long, in seconds, the OCF_CHECK_LEVEL=20 monitor waits for the master to answer " +
 					"its info request on the client port. A master that does not answer in time is reported " +
 					"failed. It is also capped by the monitor's own timeout."},
+			{Name: "kill_margin", Type: ocf.TypeInteger, Default: "5",
+				ShortDesc: "seconds kept for SIGKILL before the stop timeout",
+				LongDesc: "Stop sends SIGTERM and waits for the master to store its metadata and exit. When it " +
+					"still runs this many seconds before the stop timeout, it and its data writer are killed " +
+					"with SIGKILL (the next start then recovers the metadata). When not set: 5 seconds or a " +
+					"fifth of the stop timeout, whichever is less."},
 		},
 		Actions: []ocf.Action{
 			{Name: "start", Timeout: "300s"},
