@@ -119,10 +119,18 @@ func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 	in := &instance{a: a, r: r, p: p,
 		client: &drbdadm.Client{Runner: a.Runner, Config: p.conf},
 		src:    &drbdproc.Source{Path: a.ProcDrbd, Runner: a.Runner},
-		scorer: &crm.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log},
+		scorer: &crm.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log, Dialect: dialect(r.Env)},
 	}
 	in.note = loadNote(a.stateDir(r.Env), p.res)
 	return in, err
+}
+
+// dialect is what the Pacemaker running this action speaks, from the OCF
+// version it passes (1.0 before Pacemaker 2.1, 1.1 from 2.1).
+func dialect(env *ocf.Env) crm.Dialect {
+	major, _ := env.Get("OCF_RA_VERSION_MAJOR")
+	minor, _ := env.Get("OCF_RA_VERSION_MINOR")
+	return crm.DialectFromOCF(major, minor)
 }
 
 func (a *Agent) stateDir(env *ocf.Env) string {
