@@ -133,7 +133,20 @@ func TestMetadataIsValid(t *testing.T) {
 		assert.Contains(t, b.String(), `<parameter name="`+p+`"`)
 	}
 	assert.Contains(t, b.String(), "UpToDate and Primary")
-	assert.Contains(t, b.String(), `role="Promoted"`)
+}
+
+// pcs copies the meta-data's default operations into the CIB, and
+// Pacemaker before 2.1 knows no role named Promoted or Unpromoted; every
+// version up to 3.0 still accepts Master and Slave (attribute-roles in
+// constraints-4.0.rng, the role of an op in resources-4.0.rng), which is
+// also what ocf:linbit:drbd's meta-data says.
+func TestMetadataRoleNamesEveryPacemakerAccepts(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, New().Metadata().WriteXML(&b))
+	assert.Contains(t, b.String(), `role="Master"`)
+	assert.Contains(t, b.String(), `role="Slave"`)
+	assert.NotContains(t, b.String(), `role="Promoted"`)
+	assert.NotContains(t, b.String(), `role="Unpromoted"`)
 }
 
 func TestScores(t *testing.T) {
