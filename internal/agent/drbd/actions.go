@@ -297,9 +297,7 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 			dev = in.waitPeerDemoted(ctx, dev)
 		}
 		if err := in.canPromote(dev); err != nil {
-			// Pacemaker looks elsewhere when the score says so, rather
-			// than retrying here in a loop.
-			_ = in.updateScore(ctx, dev, true)
+			in.lowerScore(ctx)
 			return err
 		}
 		var last error
@@ -323,7 +321,7 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 			return false, nil
 		})
 		if dev, _, _ = in.device(ctx); err != nil {
-			_ = in.updateScore(ctx, dev, true)
+			in.lowerScore(ctx)
 			return err
 		}
 	}
@@ -332,6 +330,16 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 	}
 	r.Log.Infof("%s promoted", in.p.res)
 	return nil
+}
+
+// lowerScore removes the score after a refused promote, so that Pacemaker
+// looks elsewhere rather than retrying here in a loop; the state may still
+// deserve a high score (a Secondary whose peer stays Primary), which the
+// next monitor writes back once the note no longer matches.
+func (in *instance) lowerScore(ctx context.Context) {
+	if err := in.writeScore(ctx, 0, true); err != nil {
+		in.r.Log.Warnf("promotion score: %v", err)
+	}
 }
 
 // Demote implements ocf.Promoter.

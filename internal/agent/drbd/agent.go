@@ -22,6 +22,7 @@ import (
 
 const (
 	defaultConf           = "/etc/drbd.conf"
+	defaultScores         = "0 10 1000 10000"
 	defaultConnectTimeout = 10
 	// stateDirDefault is where resource agents keep state that must not
 	// survive a reboot (HA_RSCTMP in resource-agents).
@@ -60,6 +61,10 @@ type params struct {
 	conf           string
 	scores         Scores
 	connectTimeout time.Duration
+	// peerPrimaryRemoves is remove_master_score_if_peer_primary=true.
+	peerPrimaryRemoves bool
+	// warnings are parameters ignored in favour of their default.
+	warnings []string
 }
 
 func readParams(env *ocf.Env) (params, error) {
@@ -69,12 +74,16 @@ func readParams(env *ocf.Env) (params, error) {
 		return p, ocf.Errorf(ocf.ErrConfigured, "drbd_resource is required")
 	}
 	if v, ok := env.Param("adjust_master_score"); ok && v != "" {
-		s, err := ParseScores(v)
-		if err != nil {
-			return p, ocf.Errorf(ocf.ErrConfigured, "%w", err)
+		// As linbit's agent: a malformed value is logged and the
+		// defaults apply; failing every monitor would stop the resource
+		// cluster-wide over a tuning knob.
+		if s, err := ParseScores(v); err != nil {
+			p.warnings = append(p.warnings, fmt.Sprintf("%v; using the default %q", err, defaultScores))
+		} else {
+			p.scores = s
 		}
-		p.scores = s
 	}
+	p.peerPrimaryRemoves, _ = env.BoolParam("remove_master_score_if_peer_primary", false)
 	secs, err := env.IntParam("connect_timeout", defaultConnectTimeout)
 	if err != nil || secs < 0 {
 		return p, ocf.Errorf(ocf.ErrConfigured, "connect_timeout must be a number of seconds, not %q", env.ParamOr("connect_timeout", ""))
@@ -112,6 +121,9 @@ type instance struct {
 	src    *drbdproc.Source
 	scorer *crm.Scorer
 	note   *note
+	// vols are every volume of the resource as device last read them:
+	// the score is judged on all of them.
+	vols []drbdproc.Device
 }
 
 func (a *Agent) instance(r *ocf.Request) (*instance, error) {
@@ -122,6 +134,9 @@ func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 		scorer: &crm.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log, Dialect: dialect(r.Env)},
 	}
 	in.note = loadNote(a.stateDir(r.Env), p.res)
+	for _, w := range p.warnings {
+		r.Log.Warnf("%s", w)
+	}
 	return in, err
 }
 
@@ -208,6 +223,12 @@ func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, e
 		return dev, false, ocf.Errorf(ocf.ErrGeneric, "read DRBD state: %w", err)
 	}
 	// DRBD 9 names its devices; /proc/drbd of 8.4 knows only minors.
+	in.vols = in.vols[:0]
+	for _, d := range st.Devices {
+		if d.Resource == in.p.res {
+			in.vols = append(in.vols, d)
+		}
+	}
 	if d, ok := st.Volume(in.p.res, 0); ok {
 		return d, d.Configured(), nil
 	}
@@ -219,6 +240,7 @@ func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, e
 		return dev, false, err
 	}
 	dev, found := st.Device(minor)
+	in.vols = append(in.vols, dev)
 	return dev, found && dev.Configured(), nil
 }
 
@@ -228,22 +250,36 @@ func (in *instance) saveNote() {
 	}
 }
 
-// updateScore sets the score the device deserves, or removes it. It asks
+// updateScore sets the score the resource deserves, or removes it. It asks
 // crm_attribute only when the score changed since this agent last wrote it,
 // or when that was longer ago than ScoreRecheck.
 func (in *instance) updateScore(ctx context.Context, dev drbdproc.Device, fresh bool) error {
-	want, ok := in.p.scores.Score(dev)
+	vols := in.vols
+	if len(vols) == 0 {
+		vols = []drbdproc.Device{dev}
+	}
+	v := in.p.scores.Judge(vols, in.p.peerPrimaryRemoves)
+	if v.Keep {
+		return nil
+	}
+	return in.writeScore(ctx, v.Score, fresh)
+}
+
+// writeScore sets score, or removes the score when it is 0 or less.
+func (in *instance) writeScore(ctx context.Context, want int, fresh bool) error {
+	if want <= 0 {
+		want = -1
+	}
 	now := in.a.Now()
-	if !fresh && in.note.Score != nil && (*in.note.Score >= 0) == ok && (!ok || *in.note.Score == want) &&
+	if !fresh && in.note.Score != nil && *in.note.Score == want &&
 		now.Sub(time.Unix(0, in.note.ScoreAt)) < in.a.ScoreRecheck {
 		return nil
 	}
 	var err error
-	if ok {
+	if want > 0 {
 		_, err = in.scorer.Set(ctx, want)
 	} else {
 		err = in.scorer.Delete(ctx)
-		want = -1
 	}
 	if err != nil {
 		return err
@@ -291,11 +327,12 @@ func (a *Agent) Monitor(ctx context.Context, r *ocf.Request) error {
 		return ocf.Errorf(ocf.NotRunning, "%s is not up", in.p.res)
 	}
 	in.splitBrainNotice(dev)
-	if !r.Probe {
-		if err := in.updateScore(ctx, dev, false); err != nil {
-			// A monitor reports the device, not the attribute daemon.
-			r.Log.Warnf("promotion score: %v", err)
-		}
+	// A probe that finds the device up scores it too, as linbit's does:
+	// after Pacemaker restarts, the probe is the first chance to give back
+	// the score it forgot.
+	if err := in.updateScore(ctx, dev, false); err != nil {
+		// A monitor reports the device, not the attribute daemon.
+		r.Log.Warnf("promotion score: %v", err)
 	}
 	if dev.Role == "Primary" {
 		return &ocf.Error{Code: ocf.RunningPromoted}

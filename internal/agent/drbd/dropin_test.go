@@ -25,3 +25,51 @@ func TestPacemakerBefore21Promotes(t *testing.T) {
 	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), get, set}, s.fake.Calls())
 	assert.NotContains(t, o.stderr, "promotion score:", "no warning: the score was written")
 }
+
+// README: promote "fails early ... and lowers the score so Pacemaker looks
+// elsewhere instead of retrying in a loop". A Secondary whose peer stays
+// Primary deserves 10000 by the table, so writing the deserved score (what
+// promote did) lowers nothing: the score goes, and the next monitor puts
+// back what the state deserves.
+func TestPromoteRefusalLowersTheScore(t *testing.T) {
+	s := newSim(t, "connected.node2.proc-drbd.txt")
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n")).
+		On(crmGet, runner.OK("10000\n")).
+		On(crmDel, runner.OK(""))
+	o := s.run("promote")
+	assert.Equal(t, ocf.ErrGeneric, o.code)
+	assert.Equal(t, []string{"cannot promote r0: the peer is Primary and promoted-max is 1"}, o.reasons())
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), crmGet, crmDel}, s.fake.Calls())
+
+	var n int
+	s.calls(&n)
+	s.fake.Replace(crmGet, noScore).On(crmSet("10000"), runner.OK(""))
+	o = s.run("monitor")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Equal(t, []string{crmGet, crmSet("10000")}, s.calls(&n), "the monitor restores the deserved score")
+}
+
+// linbit's validate logs a malformed adjust_master_score and uses the
+// default; a monitor failing with 6 would stop the resource cluster-wide.
+func TestMalformedAdjustMasterScoreFallsBack(t *testing.T) {
+	for _, bad := range []string{"1 2 x 4", "1 2 3", "10 5 1000 10000"} {
+		s := newSim(t, "connected.node2.proc-drbd.txt")
+		s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n")).On(crmGet, noScore).On(crmSet("10000"), runner.OK(""))
+		for _, action := range []string{"validate-all", "monitor"} {
+			o := s.run(action, "OCF_RESKEY_adjust_master_score", bad)
+			assert.Equal(t, ocf.Success, o.code, "%s %q: %s", action, bad, o.stderr)
+			assert.Contains(t, o.stderr, "using the default", bad)
+		}
+		assert.Contains(t, s.fake.Calls(), crmSet("10000"))
+	}
+}
+
+// A score of 0 or less removes the attribute (linbit's set_master_score):
+// 0 would still let Pacemaker promote the node when no other can be.
+func TestAdjustMasterScoreZeroDeletes(t *testing.T) {
+	s := newSim(t, "connected.node2.proc-drbd.txt")
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n")).On(crmGet, runner.OK("5\n")).On(crmDel, runner.OK(""))
+	o := s.run("monitor", "OCF_RESKEY_adjust_master_score", "0 0 0 0")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), crmGet, crmDel}, s.fake.Calls())
+}

@@ -12,12 +12,15 @@ promotion score written are remembered in HA_RSCTMP, and crm_attribute runs
 only when the score must change (or every five minutes, in case Pacemaker
 restarted and forgot it).
 
-Promotion scores (adjust_master_score, four numbers A B C D):
-  D  UpToDate and Primary                                   (10000)
-  C  UpToDate and Secondary, the peer's disk state known    (1000)
-  B  UpToDate, the peer's disk state unknown (disconnected) (10)
-  A  Consistent                                             (5)
-  -  Outdated, Inconsistent, Diskless, Failed: no score, never promoted
+Promotion scores (adjust_master_score, four numbers A B C D), as
+ocf:linbit:drbd gives them, judged over every volume and every peer:
+  D  UpToDate and Primary, or UpToDate with every peer's disk known (10000)
+  C  UpToDate Secondary, some peer's disk unknown (disconnected)     (1000)
+  B  a local disk not UpToDate, a peer with every disk UpToDate      (10)
+  A  every disk Consistent                                           (0)
+  -  no quorum (DRBD 9), or no access to good data: no score
+A score of 0 or less removes the attribute. A diskless client (DRBD 9)
+gets D-1 or C-1 when its peers have good data.
 
 A resource left StandAlone, for example after a split brain, keeps running
 and is reported through the exit reason and the log; the agent never
@@ -40,11 +43,12 @@ func (a *Agent) Metadata() *ocf.Metadata {
 			{Name: "drbdconf", Type: ocf.TypeString, Default: defaultConf,
 				ShortDesc: "path to drbd.conf",
 				LongDesc:  "The DRBD configuration file that defines drbd_resource, passed to drbdadm with -c."},
-			{Name: "adjust_master_score", Type: ocf.TypeString, Default: "5 10 1000 10000",
+			{Name: "adjust_master_score", Type: ocf.TypeString, Default: defaultScores,
 				ShortDesc: "promotion scores A B C D",
-				LongDesc: "Four promotion scores: A for Consistent data; B for UpToDate data whose peer disk " +
-					"state is unknown; C for UpToDate and Secondary with the peer's disk state known; D for " +
-					"UpToDate and Primary. Outdated, Inconsistent and Diskless get no score."},
+				LongDesc: "Four non-decreasing promotion scores, as ocf:linbit:drbd's: A for Consistent data only; " +
+					"B when a peer has every disk UpToDate but a local one is not; C for UpToDate and Secondary " +
+					"with some peer's disk unknown; D for UpToDate and Primary, or with every peer's disk known. " +
+					"0 or less removes the score. A malformed value is logged and the default used."},
 			{Name: "connect_timeout", Type: ocf.TypeInteger, Default: "10",
 				ShortDesc: "seconds start waits for the peer",
 				LongDesc: "After bringing the resource up, start waits this many seconds (never past its own " +
