@@ -61,7 +61,7 @@ func (in *instance) loadModule(ctx context.Context) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
-	if _, err := runner.Check(ctx, in.a.Runner, "modprobe", "-s", "drbd"); err != nil {
+	if _, err := runner.Check(ctx, roomy{in.a.Runner}, "modprobe", "-s", "drbd"); err != nil {
 		return ocf.Errorf(ocf.ErrInstalled, "cannot load the DRBD kernel module: %w", err)
 	}
 	return nil
@@ -190,7 +190,7 @@ func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
 		// drbdadm needs a readable drbdconf; drbdsetup needs only the
 		// name the kernel knows the resource by.
 		r.Log.Warnf("drbdadm down %s: %v; trying drbdsetup", in.p.res, err)
-		if _, err2 := runner.Check(ctx, a.Runner, "drbdsetup", "down", in.p.res); err2 != nil {
+		if _, err2 := runner.Check(ctx, roomy{a.Runner}, "drbdsetup", "down", in.p.res); err2 != nil {
 			return ocf.Errorf(ocf.ErrGeneric, "cannot take %s down: drbdadm: %v; drbdsetup: %v", in.p.res, err, err2)
 		}
 	}

@@ -126,12 +126,35 @@ type instance struct {
 	vols []drbdproc.Device
 }
 
+// killRoom is how much earlier than the action's deadline every command
+// must end: the runner's TERM-to-KILL grace plus a second to report. The
+// action's own margin (a tenth of the timeout, at least a second) is no
+// bigger than the grace for timeouts up to 20 s, so a crm_attribute that
+// ignores SIGTERM would otherwise hold a monitor until Pacemaker's timeout.
+const killRoom = runner.DefaultKillGrace + time.Second
+
+// roomy runs commands with their deadline moved killRoom earlier, or by
+// half the time left when that is less (a timeout of a few seconds leaves
+// no room for the grace anyway, and the command must still get a chance).
+type roomy struct{ runner.Runner }
+
+func (r roomy) Run(ctx context.Context, name string, args ...string) (runner.Result, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		room := min(killRoom, time.Until(dl)/2)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-room))
+		defer cancel()
+	}
+	return r.Runner.Run(ctx, name, args...)
+}
+
 func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 	p, err := readParams(r.Env)
+	run := roomy{a.Runner}
 	in := &instance{a: a, r: r, p: p,
-		client: &drbdadm.Client{Runner: a.Runner, Config: p.conf},
-		src:    &drbdproc.Source{Path: a.ProcDrbd, Runner: a.Runner},
-		scorer: &crm.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log, Dialect: dialect(r.Env)},
+		client: &drbdadm.Client{Runner: run, Config: p.conf},
+		src:    &drbdproc.Source{Path: a.ProcDrbd, Runner: run},
+		scorer: &crm.Scorer{Runner: run, Resource: r.Env.Instance(), Log: r.Log, Dialect: dialect(r.Env)},
 	}
 	in.note = loadNote(a.stateDir(r.Env), p.res)
 	for _, w := range p.warnings {

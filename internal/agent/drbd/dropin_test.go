@@ -1,9 +1,13 @@
 package drbd
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
@@ -72,4 +76,37 @@ func TestAdjustMasterScoreZeroDeletes(t *testing.T) {
 	o := s.run("monitor", "OCF_RESKEY_adjust_master_score", "0 0 0 0")
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
 	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), crmGet, crmDel}, s.fake.Calls())
+}
+
+// deadlines records the deadline of every command's context.
+type deadlines struct {
+	runner.Runner
+	got []time.Time
+}
+
+func (d *deadlines) Run(ctx context.Context, name string, args ...string) (runner.Result, error) {
+	dl, _ := ctx.Deadline()
+	d.got = append(d.got, dl)
+	return d.Runner.Run(ctx, name, args...)
+}
+
+// A command that ignores SIGTERM is killed KillGrace after its deadline;
+// that must still be before Pacemaker's own timeout, or Pacemaker times
+// the action out (a failed monitor) while we wait for the kill.
+func TestCommandDeadlineLeavesRoomForTheKill(t *testing.T) {
+	for _, timeout := range []time.Duration{20 * time.Second, 5 * time.Second} {
+		s := newSim(t, "connected.node2.proc-drbd.txt")
+		s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n")).On(crmGet, noScore).On(crmSet("10000"), runner.OK(""))
+		rec := &deadlines{Runner: s.fake}
+		s.agent.Runner = rec
+		begin := time.Now()
+		o := s.run("monitor", "OCF_RESKEY_CRM_meta_timeout", fmt.Sprint(timeout.Milliseconds()))
+		assert.Equal(t, ocf.Success, o.code, o.stderr)
+		require.Len(t, rec.got, 3)
+		for _, dl := range rec.got {
+			require.False(t, dl.IsZero())
+			assert.True(t, dl.Add(runner.DefaultKillGrace).Before(begin.Add(timeout)),
+				"timeout %v: deadline %v after start leaves no room for the %v kill grace", timeout, dl.Sub(begin), runner.DefaultKillGrace)
+		}
+	}
 }
