@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/prometheus/procfs"
+
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
@@ -43,6 +45,13 @@ type Agent struct {
 	// instead of forking crm_attribute every interval, but looks again
 	// after this long in case Pacemaker restarted and lost the attribute.
 	ScoreRecheck time.Duration
+	// AttrdID names the running attribute daemon (attrdIdentity over
+	// /proc); a different name means it restarted and forgot the score.
+	// Its argument is the name last seen, tried first.
+	AttrdID func(hint string) string
+	// Uptime is time since boot (uptime): the note's age must not follow
+	// the wall clock.
+	Uptime func() time.Duration
 	// PeerGrace is how long promote waits for a peer that still reads as
 	// Primary, at most half the promote timeout.
 	PeerGrace time.Duration
@@ -53,7 +62,8 @@ func New() *Agent {
 	return &Agent{Runner: runner.Exec{}, ProcDrbd: drbdproc.DefaultPath,
 		Markers:  marker.Store{Dir: marker.Dir},
 		LookPath: exec.LookPath, Now: time.Now, Poll: 500 * time.Millisecond, ScoreRecheck: 5 * time.Minute,
-		PeerGrace: 30 * time.Second}
+		PeerGrace: 30 * time.Second, Uptime: uptime,
+		AttrdID: func(hint string) string { return attrdIdentity(procfs.DefaultMountPoint, hint) }}
 }
 
 type params struct {
@@ -293,9 +303,10 @@ func (in *instance) writeScore(ctx context.Context, want int, fresh bool) error 
 	if want <= 0 {
 		want = -1
 	}
-	now := in.a.Now()
-	if !fresh && in.note.Score != nil && *in.note.Score == want &&
-		now.Sub(time.Unix(0, in.note.ScoreAt)) < in.a.ScoreRecheck {
+	now := in.a.Uptime()
+	attrd := in.a.AttrdID(in.note.Attrd)
+	if !fresh && in.note.Score != nil && *in.note.Score == want && in.note.Attrd == attrd &&
+		now >= time.Duration(in.note.ScoreUptime) && now-time.Duration(in.note.ScoreUptime) < in.a.ScoreRecheck {
 		return nil
 	}
 	var err error
@@ -307,7 +318,7 @@ func (in *instance) writeScore(ctx context.Context, want int, fresh bool) error 
 	if err != nil {
 		return err
 	}
-	in.note.Score, in.note.ScoreAt = &want, now.UnixNano()
+	in.note.Score, in.note.ScoreUptime, in.note.Attrd = &want, int64(now), attrd
 	in.saveNote()
 	return nil
 }

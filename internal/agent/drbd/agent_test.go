@@ -55,7 +55,8 @@ func newSim(t *testing.T, procCapture string) *sim {
 	s.agent = &Agent{Runner: s.fake, ProcDrbd: s.proc, StateDir: filepath.Join(dir, "run"),
 		Markers:  marker.Store{Dir: filepath.Join(dir, "markers")},
 		LookPath: func(p string) (string, error) { return "/usr/sbin/" + p, nil },
-		Now:      time.Now, Poll: time.Millisecond, ScoreRecheck: time.Hour, PeerGrace: 50 * time.Millisecond}
+		Now:      time.Now, Poll: time.Millisecond, ScoreRecheck: time.Hour, PeerGrace: 50 * time.Millisecond,
+		Uptime: func() time.Duration { return time.Hour }, AttrdID: func(string) string { return "812:4711" }}
 	s.env = map[string]string{
 		"OCF_RESOURCE_INSTANCE":                  inst,
 		"OCF_RESKEY_drbd_resource":               "r0",

@@ -3,6 +3,8 @@ package drbd
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -109,4 +111,79 @@ func TestCommandDeadlineLeavesRoomForTheKill(t *testing.T) {
 				"timeout %v: deadline %v after start leaves no room for the %v kill grace", timeout, dl.Sub(begin), runner.DefaultKillGrace)
 		}
 	}
+}
+
+// Pacemaker restarting under a running DRBD clears every transient
+// attribute: the remembered score must not hide that for ScoreRecheck.
+// The attribute daemon's identity (pid and start time, from /proc) is part
+// of the note, so the next monitor notices without forking anything.
+func TestAttrdRestartIsNoticedWithoutAFork(t *testing.T) {
+	s := newSim(t, "connected.node1.proc-drbd.txt")
+	attrd := "812:4711"
+	s.agent.AttrdID = func(string) string { return attrd }
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n")).On(crmGet, noScore, noScore).On(crmSet("10000"), runner.OK(""), runner.OK(""))
+	var n int
+	o := s.run("monitor")
+	assert.Equal(t, ocf.RunningPromoted, o.code, o.stderr)
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), crmGet, crmSet("10000")}, s.calls(&n))
+	o = s.run("monitor")
+	assert.Equal(t, ocf.RunningPromoted, o.code, o.stderr)
+	assert.Empty(t, s.calls(&n), "steady state: no process, no attribute daemon call")
+
+	attrd = "1990:88123" // pacemaker restarted: a new daemon, no score
+	o = s.run("monitor")
+	assert.Equal(t, ocf.RunningPromoted, o.code, o.stderr)
+	assert.Equal(t, []string{crmGet, crmSet("10000")}, s.calls(&n), "the score is back by the next monitor")
+	o = s.run("monitor")
+	assert.Empty(t, s.calls(&n))
+}
+
+// The note's age is measured on the time since boot: setting the wall
+// clock back must not make an old note look fresh, nor forward an old one.
+func TestScoreNoteAgeIgnoresTheWallClock(t *testing.T) {
+	s := newSim(t, "connected.node1.proc-drbd.txt")
+	s.agent.ScoreRecheck = 5 * time.Minute
+	s.agent.AttrdID = func(string) string { return "" } // no daemon seen: time alone decides
+	up := time.Hour
+	s.agent.Uptime = func() time.Duration { return up }
+	wall := time.Now()
+	s.agent.Now = func() time.Time { return wall }
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n")).On(crmGet, noScore, runner.OK("10000\n"), runner.OK("10000\n")).On(crmSet("10000"), runner.OK(""))
+	var n int
+	s.run("monitor")
+	s.calls(&n)
+
+	wall = wall.Add(-24 * time.Hour) // clock set back a day
+	up += 6 * time.Minute
+	s.run("monitor")
+	assert.Equal(t, []string{crmGet}, s.calls(&n), "six minutes passed, whatever the wall clock says")
+
+	wall = wall.Add(48 * time.Hour) // and forward two
+	up += time.Minute
+	s.run("monitor")
+	assert.Empty(t, s.calls(&n), "one minute passed since the check")
+}
+
+// attrdIdentity finds the daemon in a /proc tree (synthetic stat files in
+// the kernel's format).
+func TestAttrdIdentityFromProc(t *testing.T) {
+	root := t.TempDir()
+	stat := func(pid int, comm string, start int) {
+		dir := filepath.Join(root, fmt.Sprint(pid))
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		line := fmt.Sprintf("%d (%s) S 1 %d %d 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 %d 1 1 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+			pid, comm, pid, pid, start)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "stat"), []byte(line), 0o644))
+	}
+	stat(1, "systemd", 1)
+	stat(700, "pacemakerd", 900)
+	stat(812, "pacemaker-attrd", 4711)
+	assert.Equal(t, "812:4711", attrdIdentity(root, ""))
+	assert.Equal(t, "812:4711", attrdIdentity(root, "812:4711"))
+	require.NoError(t, os.RemoveAll(filepath.Join(root, "812")))
+	stat(812, "bash", 99999)   // pid reused by something else
+	stat(1990, "attrd", 88123) // Pacemaker 1.1's name
+	assert.Equal(t, "1990:88123", attrdIdentity(root, "812:4711"))
+	require.NoError(t, os.RemoveAll(filepath.Join(root, "1990")))
+	assert.Equal(t, "", attrdIdentity(root, "1990:88123"))
 }

@@ -9,8 +9,9 @@ promotion scores by default.
 Monitor reads /proc/drbd directly on DRBD 8.4 (one "drbdsetup events2 --now"
 on DRBD 9) and forks nothing else: the minor of the resource and the last
 promotion score written are remembered in HA_RSCTMP, and crm_attribute runs
-only when the score must change (or every five minutes, in case Pacemaker
-restarted and forgot it).
+only when the score must change, when the attribute daemon restarted (its
+process start time in /proc changed: Pacemaker forgot the score), or every
+five minutes of uptime.
 
 Promotion scores (adjust_master_score, four numbers A B C D), as
 ocf:linbit:drbd gives them, judged over every volume and every peer:
