@@ -75,8 +75,11 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := validateClone(r.Env.Clone()); err != nil {
+	if err := validateClone(r.Env.Clone(), in.p.ignoreNotify); err != nil {
 		return err
+	}
+	if on, _ := r.Env.BoolParam("connect_only_after_promote", false); on {
+		r.Log.Warnf("connect_only_after_promote is not supported: %s connects at start", in.p.res)
 	}
 	// Fresh from drbdconf: the note may predate a change of minor.
 	in.note.Minor = nil
@@ -84,6 +87,9 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		return err
 	}
 	if err := in.loadModule(ctx); err != nil {
+		return err
+	}
+	if err := in.checkModule(ctx); err != nil {
 		return err
 	}
 	dev, up, err := in.device(ctx)
@@ -293,7 +299,7 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 		return err
 	}
 	if dev.Role != "Primary" {
-		if dev.PeerRole == "Primary" {
+		if dev.PeerRole == "Primary" && !in.p.failPromoteEarly {
 			dev = in.waitPeerDemoted(ctx, dev)
 		}
 		if err := in.canPromote(dev); err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/procfs"
@@ -75,6 +76,13 @@ type params struct {
 	peerPrimaryRemoves bool
 	// warnings are parameters ignored in favour of their default.
 	warnings []string
+	// ignoreNotify is ignore_missing_notifications: notify=false accepted.
+	ignoreNotify bool
+	// failPromoteEarly is fail_promote_early_if_peer_primary: no grace
+	// for a peer that still reads as Primary.
+	failPromoteEarly bool
+	// moduleGE and moduleLT bound the DRBD module's version, "" for none.
+	moduleGE, moduleLT string
 }
 
 func readParams(env *ocf.Env) (params, error) {
@@ -94,6 +102,25 @@ func readParams(env *ocf.Env) (params, error) {
 		}
 	}
 	p.peerPrimaryRemoves, _ = env.BoolParam("remove_master_score_if_peer_primary", false)
+	p.ignoreNotify, _ = env.BoolParam("ignore_missing_notifications", false)
+	p.failPromoteEarly, _ = env.BoolParam("fail_promote_early_if_peer_primary", false)
+	p.moduleGE = env.ParamOr("require_drbd_module_version_ge", "")
+	p.moduleLT = env.ParamOr("require_drbd_module_version_lt", "")
+	for _, v := range []string{p.moduleGE, p.moduleLT} {
+		if _, ok := parseVersion(v); v != "" && !ok {
+			return p, ocf.Errorf(ocf.ErrConfigured, "require_drbd_module_version: %q is not x.y.z", v)
+		}
+	}
+	if v, ok := env.Get("OCF_RESKEY_wfc_timeout"); ok {
+		// linbit's name for the same wait: empty or not a number means
+		// "do not wait".
+		secs, err := strconv.Atoi(v)
+		if err != nil || secs < 0 {
+			secs = 0
+		}
+		p.connectTimeout = time.Duration(secs) * time.Second
+		return p, nil
+	}
 	secs, err := env.IntParam("connect_timeout", defaultConnectTimeout)
 	if err != nil || secs < 0 {
 		return p, ocf.Errorf(ocf.ErrConfigured, "connect_timeout must be a number of seconds, not %q", env.ParamOr("connect_timeout", ""))
@@ -106,7 +133,7 @@ func readParams(env *ocf.Env) (params, error) {
 // promotable clone: one instance per node, at most two Primaries (two only
 // with allow-two-primaries in drbd.conf), and notifications, without which
 // the agent never hears that its peer came back.
-func validateClone(m ocf.CloneMeta) error {
+func validateClone(m ocf.CloneMeta, ignoreNotify bool) error {
 	switch {
 	case !m.IsClone || !m.Promotable:
 		return ocf.Errorf(ocf.ErrConfigured, "ocf:mfs:drbd must run as a promotable clone (ms or clone promotable=true)")
@@ -116,7 +143,7 @@ func validateClone(m ocf.CloneMeta) error {
 		return ocf.Errorf(ocf.ErrConfigured, "promoted-node-max must be 1, not %d", m.PromotedNodeMax)
 	case m.PromotedMax > 2:
 		return ocf.Errorf(ocf.ErrConfigured, "promoted-max must be at most 2, not %d", m.PromotedMax)
-	case !m.Notify:
+	case !m.Notify && !ignoreNotify:
 		return ocf.Errorf(ocf.ErrConfigured, "notify=true is required on the clone")
 	}
 	return nil
@@ -198,11 +225,13 @@ func (a *Agent) Validate(ctx context.Context, r *ocf.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := validateClone(r.Env.Clone()); err != nil {
+	if err := validateClone(r.Env.Clone(), in.p.ignoreNotify); err != nil {
 		return err
 	}
-	_, err = in.minorFromConf(ctx)
-	return err
+	if _, err = in.minorFromConf(ctx); err != nil {
+		return err
+	}
+	return in.checkModule(ctx)
 }
 
 // minorFromConf asks drbdadm for the resource's minor, which also proves

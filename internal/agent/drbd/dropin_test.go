@@ -1,6 +1,7 @@
 package drbd
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -186,4 +187,72 @@ func TestAttrdIdentityFromProc(t *testing.T) {
 	assert.Equal(t, "1990:88123", attrdIdentity(root, "812:4711"))
 	require.NoError(t, os.RemoveAll(filepath.Join(root, "1990")))
 	assert.Equal(t, "", attrdIdentity(root, "1990:88123"))
+}
+
+// linbitParams are ocf:linbit:drbd's parameters (the <parameter> elements
+// of scripts/drbd.ocf's meta-data in drbd-utils 9.x).
+var linbitParams = []string{"drbd_resource", "drbdconf", "adjust_master_score", "stop_outdates_secondary",
+	"ignore_missing_notifications", "wfc_timeout", "remove_master_score_if_peer_primary",
+	"fail_promote_early_if_peer_primary", "unfence_if_all_uptodate", "unfence_extra_args",
+	"require_drbd_module_version_ge", "require_drbd_module_version_lt", "connect_only_after_promote"}
+
+func TestEveryLinbitParameterIsDeclaredAndInTheReadme(t *testing.T) {
+	require.Len(t, linbitParams, 13)
+	var b bytes.Buffer
+	require.NoError(t, New().Metadata().WriteXML(&b))
+	readme, err := os.ReadFile("../../../README.md")
+	require.NoError(t, err)
+	for _, p := range linbitParams {
+		assert.Contains(t, b.String(), `<parameter name="`+p+`"`)
+		assert.Contains(t, string(readme), "| `"+p+"` |", "README's table of linbit's parameters")
+	}
+}
+
+func TestIgnoreMissingNotifications(t *testing.T) {
+	s := newSim(t, "unconfigured.node1.proc-drbd.txt")
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
+	o := s.run("validate-all", "OCF_RESKEY_CRM_meta_notify", "false", "OCF_RESKEY_ignore_missing_notifications", "true")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	o = s.run("validate-all", "OCF_RESKEY_CRM_meta_notify", "false")
+	assert.Equal(t, ocf.ErrConfigured, o.code, o.stderr)
+}
+
+// The 8.4 lab's module is 8.4.11 (connected.node1.proc-drbd.txt).
+func TestRequireDrbdModuleVersion(t *testing.T) {
+	for _, c := range []struct {
+		key, value string
+		code       ocf.ExitCode
+	}{
+		{"OCF_RESKEY_require_drbd_module_version_ge", "9.0.16", ocf.ErrInstalled},
+		{"OCF_RESKEY_require_drbd_module_version_ge", "8.4.0", ocf.Success},
+		{"OCF_RESKEY_require_drbd_module_version_lt", "8.4.11", ocf.ErrInstalled},
+		{"OCF_RESKEY_require_drbd_module_version_lt", "9.0.0", ocf.Success},
+		{"OCF_RESKEY_require_drbd_module_version_lt", "", ocf.Success},
+		{"OCF_RESKEY_require_drbd_module_version_ge", "9.0", ocf.ErrConfigured},
+	} {
+		s := newSim(t, "connected.node2.proc-drbd.txt")
+		s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
+		o := s.run("validate-all", c.key, c.value)
+		assert.Equal(t, c.code, o.code, "%s=%s: %s", c.key, c.value, o.stderr)
+	}
+}
+
+func TestWfcTimeoutIsTheConnectWait(t *testing.T) {
+	p, err := readParams(ocf.NewEnv(ocf.MapLookup(map[string]string{
+		"OCF_RESKEY_drbd_resource": "r0", "OCF_RESKEY_wfc_timeout": "3"})))
+	require.NoError(t, err)
+	assert.Equal(t, 3*time.Second, p.connectTimeout)
+	p, _ = readParams(ocf.NewEnv(ocf.MapLookup(map[string]string{
+		"OCF_RESKEY_drbd_resource": "r0", "OCF_RESKEY_wfc_timeout": ""})))
+	assert.Equal(t, time.Duration(0), p.connectTimeout, "linbit: empty or non-digits: do not wait")
+}
+
+// reload (linbit's drbd_reload): drbdadm adjust when up, then the score.
+func TestReloadAdjusts(t *testing.T) {
+	s := newSim(t, "connected.node2.proc-drbd.txt")
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n")).On(s.drbdadm("adjust r0"), runner.OK("")).
+		On(crmGet, noScore).On(crmSet("10000"), runner.OK(""))
+	o := s.run("reload")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("adjust r0"), crmGet, crmSet("10000")}, s.fake.Calls())
 }
