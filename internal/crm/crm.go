@@ -165,12 +165,17 @@ func FenceID(res, msID string) string { return "drbd-fence-by-handler-" + res + 
 
 // FenceConstraint is the rsc_location that forbids the promoted role of
 // msID on every node but keep: role="Promoted" (Pacemaker 2.1 accepts it
-// and the lab captured it), score -INFINITY, #uname ne keep.
+// and the lab captured it), score -INFINITY, #uname ne keep. Before 2.1
+// use FenceConstraintFor, which names the role as the cluster does.
 func FenceConstraint(res, msID, keep string) string {
+	return fenceConstraint(res, msID, keep, DialectPromoted.PromotedRole())
+}
+
+func fenceConstraint(res, msID, keep, role string) string {
 	id := FenceID(res, msID)
 	pfx := "drbd-fence-by-handler-" + res
-	return fmt.Sprintf(`<rsc_location rsc="%s" id="%s"><rule role="Promoted" score="-INFINITY" id="%s-rule-%s"><expression attribute="#uname" operation="ne" value="%s" id="%s-expr-1-%s"/></rule></rsc_location>`,
-		xmlEscape(msID), xmlEscape(id), xmlEscape(pfx), xmlEscape(msID), xmlEscape(keep), xmlEscape(pfx), xmlEscape(msID))
+	return fmt.Sprintf(`<rsc_location rsc="%s" id="%s"><rule role="%s" score="-INFINITY" id="%s-rule-%s"><expression attribute="#uname" operation="ne" value="%s" id="%s-expr-1-%s"/></rule></rsc_location>`,
+		xmlEscape(msID), xmlEscape(id), xmlEscape(role), xmlEscape(pfx), xmlEscape(msID), xmlEscape(keep), xmlEscape(pfx), xmlEscape(msID))
 }
 
 func xmlEscape(s string) string {
