@@ -65,6 +65,25 @@ func TestDemoLeavesTheHostClusterAlone(t *testing.T) {
 	clean(t)
 }
 
+// sandboxEnv reads the harness's paths: the client mount is the sandbox's,
+// reached from here through the holder's root.
+func sandboxEnv(t *testing.T, cfg string) *env {
+	t.Helper()
+	e := &env{cfg: cfg}
+	for _, l := range strings.Split(harness(t, "env"), "\n") {
+		k, v, _ := strings.Cut(l, "=")
+		switch k {
+		case "DATA":
+			e.data = v
+		case "CLIENT":
+			e.mnt = v
+		}
+	}
+	require.NotEmpty(t, e.data)
+	require.NotEmpty(t, e.mnt)
+	return e
+}
+
 // clean fails the test when the harness left a process, a mount or a file.
 func clean(t *testing.T) {
 	t.Helper()
@@ -147,16 +166,7 @@ func TestDownEndsWhenTheMasterIsGone(t *testing.T) {
 	require.NoError(t, err, out)
 	harness(t, "chunk-start")
 	harness(t, "mount")
-	e := &env{}
-	for _, l := range strings.Split(harness(t, "env"), "\n") {
-		k, v, _ := strings.Cut(l, "=")
-		switch k {
-		case "CLIENT":
-			e.mnt = v
-		case "DATA":
-			e.data = v
-		}
-	}
+	e := sandboxEnv(t, cfg)
 	f, err := os.Create(filepath.Join(e.mnt, "written"))
 	require.NoError(t, err)
 	_, err = f.WriteString("before the master went away\n")
