@@ -108,15 +108,16 @@ DRBD_PEER_AF and DRBD_CONF, set by drbdadm.`,
 	}
 }
 
-// fencePeer never returns anything but a fence-peer code: even reading the
-// environment or a panic in the wiring ends as 5.
+// fencePeer never returns anything but a fence-peer code: a failure to read
+// the environment or a panic in the wiring ends as 1, "helper broken",
+// which changes no DRBD state.
 func fencePeer(c *cli.Context, d HandlerDeps) (code int) {
 	h := &splitbrain.Handlers{Log: d.Log}
 	return h.Guard(func() int {
 		hh, err := newHandlers(c, d)
 		if err != nil {
 			d.Log.Errorf("fence-peer: %v; no constraint placed", err)
-			return splitbrain.FencePeerUnreachable
+			return splitbrain.FencePeerFailed
 		}
 		h.Env = hh.Env
 		release := handlerLock(c, d, hh.Env.Resource)

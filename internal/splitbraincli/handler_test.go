@@ -52,13 +52,13 @@ func TestHandlerFencePeerExitCodes(t *testing.T) {
 	assert.Equal(t, 4, code, log)
 	assert.Equal(t, []string{"cibadmin -Q -o resources", createFence}, f.Calls())
 
-	// Not run by drbdadm: still a code the kernel knows.
+	// Not run by drbdadm: "helper broken", which changes no state.
 	code, log = runHandler(t, &runner.Fake{}, map[string]string{}, lost, nil, "fence-peer")
-	assert.Equal(t, 5, code)
+	assert.Equal(t, 1, code)
 	assert.Contains(t, log, "DRBD_RESOURCE is not set")
 
 	code, _ = runHandler(t, (&runner.Fake{}).On("cibadmin -Q -o resources", runner.Exit(102, "")), drbdEnv, lost, nil, "fence-peer")
-	assert.Equal(t, 5, code)
+	assert.Equal(t, 1, code, "no cluster and an UpToDate disk: never 5")
 }
 
 func TestHandlerUnfenceAndSplitBrain(t *testing.T) {
