@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 )
@@ -89,4 +90,19 @@ func TestGuardFailsSafeWithOne(t *testing.T) {
 	}
 	h.CRM = nil
 	assert.Equal(t, 1, h.FencePeer(context.Background()))
+}
+
+// Finding 2: DRBD_RESOURCE reaches cibadmin's XPath, constraint ids and the
+// lock file name; a name drbd.conf cannot declare unquoted is refused, and
+// fence-peer then answers 1.
+func TestReadHandlerEnvRejectsBadResourceName(t *testing.T) {
+	for _, name := range []string{"r0']|//*|x['", "../../etc/x", "-r0", "r0 r1", `r0"`} {
+		_, err := ReadHandlerEnv(func(k string) (string, bool) {
+			if k == "DRBD_RESOURCE" {
+				return name, true
+			}
+			return "0", k == "DRBD_MINOR"
+		})
+		assert.ErrorIs(t, err, drbdadm.ErrBadName, name)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/logging"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
@@ -49,6 +50,9 @@ func ReadHandlerEnv(get func(string) (string, bool)) (HandlerEnv, error) {
 	}
 	if e.Resource == "" {
 		return e, ErrNoResource
+	}
+	if err := drbdadm.CheckResourceName(e.Resource); err != nil {
+		return e, fmt.Errorf("DRBD_RESOURCE: %w", err)
 	}
 	return e, nil
 }

@@ -196,7 +196,7 @@ func TestResolveSurvivorWaitsOnlyAndTimesOut(t *testing.T) {
 func TestResolveRunsPeerOverSSH(t *testing.T) {
 	sbNode1 := sbNode2
 	e := newEnv(t, sbNode1, resyncedNode2).noCluster()
-	ssh := "ssh -o BatchMode=yes node1 drbd-splitbrain resolve --discard-local --yes --timeout 1m0s r0"
+	ssh := "ssh -o BatchMode=yes -- node1 'drbd-splitbrain' 'resolve' '--discard-local' '--yes' '--timeout' '1m0s' 'r0'"
 	e.fake.On("drbdadm connect r0", runner.OK("")).On(ssh, runner.OK("recovered: cs:Connected\n"))
 	code, out := e.run(t, "--keep-local", "--yes", "--peer", "node1", "--timeout", "1m", "r0")
 	require.Equal(t, 0, code, out)
@@ -254,4 +254,37 @@ func TestResolveHelp(t *testing.T) {
 	assert.Contains(t, out, "--discard-local")
 	assert.Contains(t, out, "3 committed but not verified")
 	assert.Empty(t, e.fake.Calls())
+}
+
+// Finding 2: --peer '-oProxyCommand=...' ran a command locally (no "--"
+// before the host) and the resource name reached the peer's shell
+// unquoted. Both are refused before anything runs, and what does run is
+// quoted for the remote shell.
+func TestResolveRefusesCommandInjection(t *testing.T) {
+	for _, tc := range []struct{ name, peer, res string }{
+		{"ssh option as peer", "-oProxyCommand=touch /tmp/x", "r0"},
+		{"peer with a space", "node1 touch", "r0"},
+		{"peer with a shell character", "node1;id", "r0"},
+		{"resource with shell", "node1", "r0;touch${IFS}/tmp/x"},
+		{"resource as option", "node1", "--help"},
+		{"resource with a slash", "node1", "../r0"},
+		{"resource with a quote", "node1", "r0'x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sbNode2).noCluster()
+			code, out := e.run(t, "--keep-local", "--yes", "--peer", tc.peer, "--", tc.res)
+			assert.Equal(t, ExitRefused, code, out)
+			for _, c := range e.fake.Calls() {
+				assert.False(t, strings.HasPrefix(c, "ssh"), "ran %s", c)
+				assert.NotContains(t, c, "drbdadm connect", "ran %s", c)
+			}
+		})
+	}
+	// A valid peer goes after "--", and the remote words are quoted.
+	e := newEnv(t, sbNode2, resyncedNode2).noCluster()
+	ssh := "ssh -o BatchMode=yes -- root@node1.example 'drbd-splitbrain' 'resolve' '--discard-local' '--yes' '--timeout' '1m0s' 'r0'"
+	e.fake.On("drbdadm connect r0", runner.OK("")).On(ssh, runner.OK("recovered\n"))
+	code, out := e.run(t, "--keep-local", "--yes", "--peer", "root@node1.example", "--timeout", "1m", "r0")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, e.fake.Calls(), ssh)
 }
