@@ -332,12 +332,15 @@ func (r *Resolver) Gather(ctx context.Context, res string) (Facts, error) {
 		f.Cluster.Present = true
 		if p != nil {
 			f.Cluster.Resource = p.ID
-			promoted, err := r.CRM.PromotedNode(ctx, p.ID)
+			promoted, err := r.CRM.PromotedNodes(ctx, p.ID)
 			if err != nil {
 				r.Log.Warnf("resolve %s: where is %s promoted: %v", res, p.ID, err)
 				f.Cluster.Present = false
 			}
-			f.Cluster.Promoted = promoted
+			f.Cluster.PromotedOn = promoted
+			if len(promoted) == 1 {
+				f.Cluster.Promoted = promoted[0]
+			}
 		}
 	}
 	return f, nil

@@ -288,3 +288,29 @@ func TestResolveRefusesCommandInjection(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, e.fake.Calls(), ssh)
 }
+
+// Finding 3: with the clone promoted on both nodes, as right after a
+// partition heals, the role depended on which `crm_resource --locate` line
+// came first. Both orders now give the same answer: ask the operator.
+// The two-line output is synthetic, built from the lab's one-line capture
+// (testdata crm_resource-locate-clone.txt) with a line per node.
+func TestResolveRoleIgnoresLocateLineOrder(t *testing.T) {
+	both := []string{
+		"resource ms_drbd is running on: node1 Promoted\nresource ms_drbd is running on: node2 Promoted\n",
+		"resource ms_drbd is running on: node2 Promoted\nresource ms_drbd is running on: node1 Promoted\n",
+	}
+	for _, locate := range both {
+		for _, dev := range []drbdproc.Device{sbNode2, reconnectingNode2} {
+			e := newEnv(t, dev)
+			e.fake.On("cibadmin -Q -o resources", runner.OK(msResources)).
+				On("crm_resource --locate -r ms_drbd", runner.OK(locate))
+			code, out := e.run(t, "--yes", "r0")
+			assert.Equal(t, ExitRefused, code, out)
+			assert.Contains(t, out, "promoted on more than one node")
+			for _, c := range e.fake.Calls() {
+				assert.NotContains(t, c, "drbdadm connect")
+				assert.NotContains(t, c, "drbdadm disconnect")
+			}
+		}
+	}
+}
