@@ -236,7 +236,7 @@ func (c *Constraint) FencesAllBut(node string) bool {
 
 // Query returns the rsc_location with id, nil when there is none.
 func (c *Client) Query(ctx context.Context, id string) (*Constraint, error) {
-	argv := []string{"-Q", "--xpath", "//rsc_location[@id='" + id + "']"}
+	argv := []string{"-Q", "--xpath", "//rsc_location[@id=" + xpathLiteral(id) + "]"}
 	out, err := c.run(ctx, "cibadmin", argv...)
 	if err != nil {
 		return nil, fmt.Errorf("cibadmin query %s: %w", id, err)
@@ -278,4 +278,26 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 		return runner.NewCommandError(out, "cibadmin", argv...)
 	}
 	return nil
+}
+
+// xpathLiteral quotes s as an XPath 1.0 string literal. XPath has no
+// escape character: a string with both quote kinds becomes a concat().
+func xpathLiteral(s string) string {
+	switch {
+	case !strings.Contains(s, "'"):
+		return "'" + s + "'"
+	case !strings.Contains(s, `"`):
+		return `"` + s + `"`
+	}
+	parts := strings.Split(s, "'")
+	var b strings.Builder
+	b.WriteString("concat(")
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteString(`, "'", `)
+		}
+		b.WriteString("'" + p + "'")
+	}
+	b.WriteString(")")
+	return b.String()
 }

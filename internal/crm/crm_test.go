@@ -116,3 +116,15 @@ func TestParseResourcesGroupInClone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &Promotable{ID: "ms_g", Primitive: "p", Agent: "ocf:mfs:drbd"}, p)
 }
+
+// Finding 4: the XPath of Query was built from an unescaped id; one
+// holding a quote changed the query.
+func TestQueryXPathQuotesID(t *testing.T) {
+	assert.Equal(t, `'a-b'`, xpathLiteral("a-b"))
+	assert.Equal(t, `"it's"`, xpathLiteral("it's"))
+	assert.Equal(t, `concat('a', "'", '"b')`, xpathLiteral(`a'"b`))
+	f := (&runner.Fake{}).On(`cibadmin -Q --xpath //rsc_location[@id="x']|//*|x['"]`, runner.Exit(105, ""))
+	c, err := (&Client{Runner: f}).Query(context.Background(), `x']|//*|x['`)
+	require.NoError(t, err)
+	assert.Nil(t, c)
+}
