@@ -92,16 +92,19 @@ type DeviceFunc func(ctx context.Context, minor int) (drbdproc.Device, error)
 
 // Handlers are the drbd.conf handlers.
 type Handlers struct {
-	Env     HandlerEnv
-	Node    string // this node's name, uname -n
-	CRM     *crm.Client
-	Device  DeviceFunc
-	Runner  runner.Runner
-	Log     *logging.Logger
-	Marker  func(marker.Marker) error // records a confirmed split brain (marker.Store.Record)
-	Notify  string                    // shell command run on split brain, "" for none
-	Now     func() time.Time
-	Timeout time.Duration // bound on each external command
+	Env    HandlerEnv
+	Node   string // this node's name, uname -n
+	CRM    *crm.Client
+	Device DeviceFunc
+	Runner runner.Runner
+	Log    *logging.Logger
+	Marker func(marker.Marker) error // records a confirmed split brain (marker.Store.Record)
+	// ClearMarker forgets the resource's split-brain marker once a resync
+	// made both disks UpToDate (marker.Store.Clear); nil: none.
+	ClearMarker func(res string) error
+	Notify      string // shell command run on split brain, "" for none
+	Now         func() time.Time
+	Timeout     time.Duration // bound on each external command
 }
 
 // ctx bounds one external command: each gets the whole Timeout, so a slow
@@ -274,6 +277,13 @@ func (h *Handlers) UnfencePeer(parent context.Context) (err error) {
 	for _, d := range devs {
 		if d.Disk != "UpToDate" || d.PeerDisk != "UpToDate" {
 			return fmt.Errorf("minor %d: disks are %s/%s, not both UpToDate: constraint left in place", d.Minor, d.Disk, d.PeerDisk)
+		}
+	}
+	// The resync is done, so a split brain recorded before it is over, even
+	// when an operator resolved it by hand.
+	if h.ClearMarker != nil {
+		if err := h.ClearMarker(res); err != nil {
+			h.Log.Warnf("unfence-peer %s: clear the split-brain marker: %v", res, err)
 		}
 	}
 	ctx, cancel := h.ctx(parent)

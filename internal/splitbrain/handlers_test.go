@@ -142,8 +142,11 @@ func TestUnfencePeer(t *testing.T) {
 		f := (&runner.Fake{}).On("cibadmin -Q -o resources", resources).
 			On(queryFence, runner.OK(crmFixture(t, "cibadmin-query-fence.txt"))).On(deleteFence, runner.OK(""))
 		h, log := handlers(t, f, resynced, nil)
+		var cleared []string
+		h.ClearMarker = func(res string) error { cleared = append(cleared, res); return nil }
 		require.NoError(t, h.UnfencePeer(context.Background()))
 		assert.Equal(t, []string{"cibadmin -Q -o resources", queryFence, deleteFence}, f.Calls())
+		assert.Equal(t, []string{"r0"}, cleared, "the resync ended the split brain")
 		assert.Contains(t, log.String(), "removed constraint")
 	})
 	t.Run("nothing to remove", func(t *testing.T) {

@@ -28,6 +28,8 @@ type HandlerDeps struct {
 	Log        *logging.Logger
 	// Marker records a confirmed split brain for `status` (the marker package).
 	Marker func(marker.Marker) error
+	// ClearMarker forgets it after a resync (after-resync-target).
+	ClearMarker func(res string) error
 }
 
 // NotifyEnv names the environment variable that may hold the split-brain
@@ -136,7 +138,7 @@ func newHandlers(c *cli.Context, d HandlerDeps) (*splitbrain.Handlers, error) {
 		return nil, fmt.Errorf("hostname: %w", err)
 	}
 	return &splitbrain.Handlers{Env: env, Node: node, CRM: d.CRM, Runner: d.Runner, Log: d.Log,
-		Device: d.ReadDevice, Marker: d.Marker, Timeout: c.Duration("timeout")}, nil
+		Device: d.ReadDevice, Marker: d.Marker, ClearMarker: d.ClearMarker, Timeout: c.Duration("timeout")}, nil
 }
 
 // handlerLock serialises handlers of one resource (the kernel may call
