@@ -99,7 +99,7 @@ func (e *env) run(t *testing.T, args ...string) (int, string) {
 }
 
 func TestResolveVictimWithBackup(t *testing.T) {
-	e := newEnv(t, sbNode2, reconnectingNode2, resyncedNode2).noCluster()
+	e := newEnv(t, sbNode2, sbNode2, reconnectingNode2, resyncedNode2).noCluster()
 	disk := filepath.Join(e.root, "dev/vdb")
 	require.NoError(t, os.MkdirAll(filepath.Dir(disk), 0o755))
 	require.NoError(t, os.WriteFile(disk, append(make([]byte, 3<<20), []byte("victim's write")...), 0o600))
