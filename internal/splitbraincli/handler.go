@@ -59,6 +59,14 @@ func HandlerCommand(d HandlerDeps) *cli.Command {
 
 They read DRBD_RESOURCE, DRBD_MINOR, DRBD_PEER(S), DRBD_PEER_ADDRESS,
 DRBD_PEER_AF and DRBD_CONF, set by drbdadm.`,
+		// Without a known handler name nothing ran: that must not read as
+		// success to drbdadm or to an operator testing the line.
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return cli.Exit("handler: name one of split-brain, fence-peer, unfence-peer", 1)
+			}
+			return cli.Exit(fmt.Sprintf("handler: unknown handler %q (split-brain, fence-peer, unfence-peer)", c.Args().First()), 1)
+		},
 		Subcommands: []*cli.Command{
 			{
 				Name:  "split-brain",

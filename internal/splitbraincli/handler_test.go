@@ -83,3 +83,12 @@ func TestHandlerUnfenceAndSplitBrain(t *testing.T) {
 	assert.Equal(t, "r0/node2", marked)
 	assert.Contains(t, log, "detected a split brain")
 }
+
+// Finding 13: `handler` without a name exited 0, so a drbd.conf line
+// missing its handler name looked like success.
+func TestHandlerWithoutNameFails(t *testing.T) {
+	code, _ := runHandler(t, &runner.Fake{}, drbdEnv, drbdproc.Device{}, nil)
+	assert.Equal(t, 1, code)
+	code, _ = runHandler(t, &runner.Fake{}, drbdEnv, drbdproc.Device{}, nil, "fence-per")
+	assert.Equal(t, 1, code)
+}
