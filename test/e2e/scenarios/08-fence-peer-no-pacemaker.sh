@@ -33,7 +33,8 @@ log "maintenance mode, then Pacemaker and Corosync stopped on both nodes"
 maintenance true
 wait_crm node1 'unmanaged|maintenance' 60
 lab cluster-stop
-x "$A" '! pidof pacemakerd && ! pidof corosync'
+# corosync-cfgtool -H returns before corosync has exited.
+for n in node1 node2; do wait_for $n '! pidof pacemakerd >/dev/null && ! pidof corosync >/dev/null' 60; done
 x "$A" "mountpoint -q /data && drbdadm role r0 | grep -q ^Primary/"
 fencing resource-only
 
