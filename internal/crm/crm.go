@@ -170,14 +170,6 @@ func (c *Client) PromotedNodes(ctx context.Context, id string) ([]string, error)
 // so that either tool can remove the other's.
 func FenceID(res, msID string) string { return "drbd-fence-by-handler-" + res + "-" + msID }
 
-// FenceConstraint is the rsc_location that forbids the promoted role of
-// msID on every node but keep: role="Promoted" (Pacemaker 2.1 accepts it
-// and the lab captured it), score -INFINITY, #uname ne keep. Before 2.1
-// use FenceConstraintFor, which names the role as the cluster does.
-func FenceConstraint(res, msID, keep string) string {
-	return fenceConstraint(res, msID, keep, DialectPromoted.PromotedRole())
-}
-
 func fenceConstraint(res, msID, keep, role string) string {
 	id := FenceID(res, msID)
 	pfx := "drbd-fence-by-handler-" + res

@@ -142,9 +142,11 @@ func (c *Client) Dialect(ctx context.Context) (Dialect, error) {
 	return DialectFromCIB([]byte(out.Stdout))
 }
 
-// FenceConstraintFor is FenceConstraint with the promoted role named as d
-// names it: Master for Pacemaker before 2.1 (and when unknown), whose
-// scheduler drops a rule with role="Promoted".
-func FenceConstraintFor(res, msID, keep string, d Dialect) string {
+// FenceConstraint is the rsc_location that forbids the promoted role of
+// msID on every node but keep (score -INFINITY, #uname ne keep), with the
+// role named as d names it: Promoted from Pacemaker 2.1, Master before it
+// and when d is unknown, because a scheduler before 2.1 drops a rule with
+// role="Promoted" and the constraint would then fence nothing.
+func FenceConstraint(res, msID, keep string, d Dialect) string {
 	return fenceConstraint(res, msID, keep, d.PromotedRole())
 }

@@ -46,7 +46,7 @@ func TestFenceConstraintRoleFollowsTheCIB(t *testing.T) {
 			d, err := (&Client{Runner: f}).Dialect(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, c.dialect, d)
-			x := FenceConstraintFor("r0", "ms_drbd", "node1", d)
+			x := FenceConstraint("r0", "ms_drbd", "node1", d)
 			assert.Contains(t, x, c.role)
 			con, err := ParseConstraint([]byte(x))
 			require.NoError(t, err)

@@ -21,6 +21,7 @@ import (
 // do its job.
 func TestFencePeerNeverAnswersUnreachableWithoutConstraint(t *testing.T) {
 	resources := runner.OK(crmFixture(t, "cibadmin-Q-resources.xml"))
+	cib21 := runner.OK(crmFixture(t, "cibadmin-Q-cib-nochildren-2.1.5.xml"))
 	noCIB := runner.Exit(102, "Could not connect to the CIB: Transport endpoint is not connected\n")
 	tests := []struct {
 		name  string
@@ -43,11 +44,11 @@ func TestFencePeerNeverAnswersUnreachableWithoutConstraint(t *testing.T) {
 			setup: func(f *runner.Fake) { f.On("cibadmin -Q -o resources", runner.OK("<resources/>")) }, code: 1},
 		{name: "constraint rejected, disk UpToDate", dev: lostPeer,
 			setup: func(f *runner.Fake) {
-				f.On("cibadmin -Q -o resources", resources).On(createNode1, runner.Exit(103, "Call cib_create failed: Update does not conform to the configured schema\n"))
+				f.On("cibadmin -Q -o resources", resources).On(dialectQuery, cib21).On(createNode1, runner.Exit(103, "Call cib_create failed: Update does not conform to the configured schema\n"))
 			}, code: 1},
 		{name: "CIB lost between query and create, disk UpToDate", dev: lostPeer,
 			setup: func(f *runner.Fake) {
-				f.On("cibadmin -Q -o resources", resources).On(createNode1, noCIB)
+				f.On("cibadmin -Q -o resources", resources).On(dialectQuery, cib21).On(createNode1, noCIB)
 			}, code: 1},
 		{name: "state unreadable", derr: errors.New("open /proc/drbd: no such file"), setup: func(*runner.Fake) {}, code: 1},
 		{name: "empty disk state (DRBD 9 /proc/drbd)", dev: drbdproc.Device{}, setup: func(*runner.Fake) {}, code: 1},
@@ -60,7 +61,9 @@ func TestFencePeerNeverAnswersUnreachableWithoutConstraint(t *testing.T) {
 		{name: "disk Inconsistent, no cluster", dev: drbdproc.Device{CState: "WFConnection", Disk: "Inconsistent", PeerDisk: "DUnknown"},
 			setup: func(*runner.Fake) {}, code: 5},
 		{name: "disk UpToDate, constraint placed", dev: lostPeer,
-			setup: func(f *runner.Fake) { f.On("cibadmin -Q -o resources", resources).On(createNode1, runner.OK("")) }, code: 4},
+			setup: func(f *runner.Fake) {
+				f.On("cibadmin -Q -o resources", resources).On(dialectQuery, cib21).On(createNode1, runner.OK(""))
+			}, code: 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -225,8 +225,17 @@ func (h *Handlers) placeConstraint(parent context.Context) int {
 		return fail("no promotable clone of ocf:linbit:drbd or ocf:mfs:drbd has drbd_resource=%s; no constraint placed", res)
 	}
 	id := crm.FenceID(res, p.ID)
+	// Schedulers before 2.1 drop a rule whose role is Promoted, and the
+	// constraint would then fence nothing; Master is what every version
+	// reads, so it is the answer whenever the dialect cannot be learnt.
 	ctx, cancel = h.ctx(parent)
-	err = h.CRM.Create(ctx, crm.FenceConstraint(res, p.ID, h.Node))
+	d, derr := h.CRM.Dialect(ctx)
+	cancel()
+	if derr != nil {
+		h.Log.Warnf("fence-peer %s: Pacemaker's dialect unknown (%v); naming the role %s", res, derr, d.PromotedRole())
+	}
+	ctx, cancel = h.ctx(parent)
+	err = h.CRM.Create(ctx, crm.FenceConstraint(res, p.ID, h.Node, d))
 	cancel()
 	if err == nil {
 		h.Log.Infof("fence-peer %s: placed constraint %s: %s promoted only on %s", res, id, p.ID, h.Node)
