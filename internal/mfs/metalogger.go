@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -118,13 +119,23 @@ func (m *Metalogger) Start(ctx context.Context) error {
 // SetAside moves every file of dir that IsMetadataFile names into a new
 // folder dir/set-aside-YYYYMMDD-HHMMSS, so that a history the cluster no
 // longer follows is kept for an operator but never read by `mfsmaster -a`
-// again (it reads only the files directly in DATA_PATH). Outcomes: the
-// folder, "" when there was nothing to move; an error when a file could
-// not be moved (the ones already moved stay in the folder).
-func SetAside(dir string, now time.Time) (string, error) {
-	names, err := metadataFiles(dir)
-	if err != nil || len(names) == 0 {
+// again (it reads only the files directly in DATA_PATH). The files named
+// in keep stay. Outcomes: the folder, "" when there was nothing to move;
+// an error when a file could not be moved (the ones already moved stay in
+// the folder).
+func SetAside(dir string, now time.Time, keep ...string) (string, error) {
+	all, err := metadataFiles(dir)
+	if err != nil {
 		return "", err
+	}
+	var names []string
+	for _, n := range all {
+		if !slices.Contains(keep, n) {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return "", nil
 	}
 	base := filepath.Join(dir, SetAsidePrefix+now.UTC().Format("20060102-150405"))
 	folder := base

@@ -375,7 +375,8 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 	if err := a.stopMetalogger(ctx, r, pi.host, pi.cfg.DataPath); err != nil {
 		return err
 	}
-	if err := a.rebuild(r, pi); err != nil {
+	fromML, err := a.rebuild(r, pi)
+	if err != nil {
 		return err
 	}
 	if err := a.remember(r.Env, pi.cfg.DataPath); err != nil {
@@ -388,7 +389,19 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 	if !v.AtLeast(1, 7, 0) {
 		return ocf.Errorf(ocf.ErrInstalled, "MooseFS %s has no mfsmaster -a, which the promotable mode needs", v)
 	}
-	if err := pi.m.Start(ctx, v, true); err != nil {
+	recover := true
+	if fromML && mfs.HasRestore(v) {
+		// Rebuilt into a metadata.mfs of the master's own, which it
+		// serves to the other nodes' metaloggers from its start.
+		if err := pi.m.Restore(ctx); err != nil {
+			return ocf.Errorf(ocf.ErrGeneric, "rebuild the metadata from the metalogger's files: %v", err)
+		}
+		if _, err := mfs.SetAside(pi.cfg.DataPath, time.Now(), "metadata.mfs"); err != nil {
+			return ocf.Errorf(ocf.ErrGeneric, "set aside the metalogger's files after the rebuild: %v", err)
+		}
+		recover = false
+	}
+	if err := pi.m.Start(ctx, v, recover); err != nil {
 		return ocf.Errorf(ocf.ErrGeneric, "%v", err)
 	}
 	if err := a.waitServing(ctx, pi.instance); err != nil {
@@ -405,8 +418,9 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 // metalogger's files, unless the master's own are newer (this node ran the
 // last master and no other master answered since: a kill -9 restarted in
 // place, or a cold start). The master's old files are set aside first, so
-// that one history only is ever in DATA_PATH.
-func (a *Agent) rebuild(r *ocf.Request, pi *pinstance) error {
+// that one history only is ever in DATA_PATH. It reports whether the
+// metalogger's files were copied.
+func (a *Agent) rebuild(r *ocf.Request, pi *pinstance) (bool, error) {
 	own, err := mfs.ReadHeld(pi.cfg.DataPath, mfs.MasterFiles)
 	if err != nil {
 		r.Log.Warnf("DATA_PATH's own metadata is unusable (%v): rebuilding from the metalogger's", err)
@@ -414,18 +428,18 @@ func (a *Agent) rebuild(r *ocf.Request, pi *pinstance) error {
 	}
 	held, err := mfs.ReadHeld(pi.mp.path, mfs.MetaloggerFiles)
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "read the metalogger's files: %v", err)
+		return false, ocf.Errorf(ocf.ErrGeneric, "read the metalogger's files: %v", err)
 	}
 	if own.Next > 0 && own.Next >= held.Next {
 		r.Log.Infof("DATA_PATH holds version %d (%s), the metalogger %d: starting from DATA_PATH", own.Next, own.From, held.Next)
-		return nil
+		return false, nil
 	}
 	if held.Next == 0 {
-		return ocf.Errorf(ocf.ErrGeneric, "no metadata to promote from: the metalogger in %s has received none, and DATA_PATH %s has none", pi.mp.path, pi.cfg.DataPath)
+		return false, ocf.Errorf(ocf.ErrGeneric, "no metadata to promote from: the metalogger in %s has received none, and DATA_PATH %s has none", pi.mp.path, pi.cfg.DataPath)
 	}
 	folder, err := mfs.SetAside(pi.cfg.DataPath, time.Now())
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "set aside DATA_PATH's old metadata: %v", err)
+		return false, ocf.Errorf(ocf.ErrGeneric, "set aside DATA_PATH's old metadata: %v", err)
 	}
 	if folder != "" {
 		r.Log.Warnf("DATA_PATH's own metadata (version %d) is older than the metalogger's (%d): moved to %s", own.Next, held.Next, folder)
@@ -433,10 +447,10 @@ func (a *Agent) rebuild(r *ocf.Request, pi *pinstance) error {
 	uid, gid, _ := pi.cfg.WorkingIDs()
 	names, err := mfs.CopyMetadata(pi.mp.path, pi.cfg.DataPath, uid, gid, nil)
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "copy the metalogger's files to DATA_PATH: %v", err)
+		return false, ocf.Errorf(ocf.ErrGeneric, "copy the metalogger's files to DATA_PATH: %v", err)
 	}
 	r.Log.Infof("rebuilding version %d from the metalogger's %s", held.Next, strings.Join(names, ", "))
-	return nil
+	return true, nil
 }
 
 // waitServing returns once the master answers on its client port, or

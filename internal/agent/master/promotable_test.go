@@ -214,10 +214,11 @@ func TestPromoteRebuildsFromTheFresherMetalogger(t *testing.T) {
 	fixture(t, "metadata_ml.tmp-3.0.117-new", n.data, "metadata.mfs.back")
 	cfg := n.env["OCF_RESKEY_config"]
 	n.f.On("mfsmaster -v", runner.OK("version: 3.0.117-1\n"))
-	n.f.On("mfsmaster -c "+cfg+" -a start", runner.Exit(1, "stand-in: no master here"))
+	n.f.On("mfsmaster -c "+cfg+" restore", runner.Exit(1, "stand-in: no master here"))
 	o := run(t, n.a, n.env, "promote")
 	assert.Equal(t, ocf.ErrGeneric, o.code)
-	assert.Equal(t, []string{"mfsmaster -v", "mfsmaster -c " + cfg + " -a start"}, n.f.Calls())
+	assert.Equal(t, []string{"mfsmaster -v", "mfsmaster -c " + cfg + " restore"}, n.f.Calls(),
+		"3.0.117 rebuilds a metadata.mfs of its own with restore")
 	b, err := os.ReadFile(filepath.Join(n.data, "changelog_ml.0.mfs"))
 	require.NoError(t, err)
 	v, _ := mfs.ParseLastChange(b)
