@@ -35,6 +35,9 @@ type Agent struct {
 	// MasterName is the process name of a running master ("mfsmaster");
 	// tests set their own to stand in for a hung master.
 	MasterName string
+	// MetaloggerName is the process name of a running metalogger
+	// ("mfsmetalogger"), for the same reason.
+	MetaloggerName string
 }
 
 // New returns the agent wired to this machine.
@@ -185,6 +188,10 @@ func (a *Agent) remembered(env *ocf.Env) string {
 // binary. DATA_PATH is not required here, because it exists only where the
 // DRBD file system is mounted.
 func (a *Agent) Validate(ctx context.Context, r *ocf.Request) error {
+	if promotable(r.Env) {
+		_, err := a.pinstance(r)
+		return err
+	}
 	in, err := a.instance(r)
 	if err != nil {
 		return err
@@ -204,6 +211,9 @@ func (a *Agent) validate(in *instance) error {
 
 // Monitor implements ocf.Agent.
 func (a *Agent) Monitor(ctx context.Context, r *ocf.Request) error {
+	if promotable(r.Env) {
+		return a.monitorPromotable(ctx, r)
+	}
 	in, err := a.instance(r)
 	if err != nil {
 		return err
@@ -253,6 +263,9 @@ func (a *Agent) monitor(ctx context.Context, r *ocf.Request, in *instance) error
 
 // Start implements ocf.Agent.
 func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
+	if promotable(r.Env) {
+		return a.startUnpromoted(ctx, r)
+	}
 	in, err := a.instance(r)
 	if err != nil {
 		return err
@@ -381,6 +394,11 @@ func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
 	} else {
 		r.Log.Warnf("%v, and this resource never started here: stopping nothing", in.cfgErr)
 		return nil
+	}
+	if promotable(r.Env) {
+		if err := a.stopMetalogger(ctx, r, host, dataPath); err != nil {
+			return err
+		}
 	}
 	st, err := in.m.State()
 	if errors.Is(err, mfs.ErrNotRegular) {
