@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/logging"
@@ -47,10 +49,15 @@ var drbdEnv = map[string]string{"DRBD_RESOURCE": "r0", "DRBD_MINOR": "0", "DRBD_
 
 func TestHandlerFencePeerExitCodes(t *testing.T) {
 	lost := drbdproc.Device{CState: "WFConnection", Role: "Primary", Disk: "UpToDate", PeerDisk: "DUnknown"}
-	f := (&runner.Fake{}).On("cibadmin -Q -o resources", runner.OK(msResources)).On(createFence, runner.OK(""))
+	// The CIB of the lab's Pacemaker 2.1.5: the role is named Promoted.
+	cib, err := os.ReadFile(filepath.Join("..", "crm", "testdata", "cibadmin-Q-cib-nochildren-2.1.5.xml"))
+	require.NoError(t, err)
+	dialect := "cibadmin -Q --xpath /cib --no-children"
+	f := (&runner.Fake{}).On("cibadmin -Q -o resources", runner.OK(msResources)).
+		On(dialect, runner.OK(string(cib))).On(createFence, runner.OK(""))
 	code, log := runHandler(t, f, drbdEnv, lost, nil, "fence-peer")
 	assert.Equal(t, 4, code, log)
-	assert.Equal(t, []string{"cibadmin -Q -o resources", createFence}, f.Calls())
+	assert.Equal(t, []string{"cibadmin -Q -o resources", dialect, createFence}, f.Calls())
 
 	// Not run by drbdadm: "helper broken", which changes no state.
 	code, log = runHandler(t, &runner.Fake{}, map[string]string{}, lost, nil, "fence-peer")
