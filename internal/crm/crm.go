@@ -12,6 +12,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
@@ -129,32 +130,38 @@ func (c *Client) FindPromotable(ctx context.Context, res string) (*Promotable, e
 	return ParseResources([]byte(out.Stdout), res)
 }
 
-// ParseLocate returns the node running the promoted instance from
+// ParseLocate returns every node running a promoted instance in
 // `crm_resource --locate` output ("resource ms_drbd is running on: node2
-// Promoted"; "Master" before Pacemaker 2.1), "" when none.
-func ParseLocate(out string) string {
+// Promoted"; "Master" before Pacemaker 2.1), sorted and without
+// duplicates, so that the order of the lines cannot matter; nil when none.
+// Right after a partition heals a clone can be promoted on two nodes.
+func ParseLocate(out string) []string {
+	seen := map[string]bool{}
+	var nodes []string
 	for _, line := range strings.Split(out, "\n") {
 		_, rest, ok := strings.Cut(line, " is running on: ")
 		if !ok {
 			continue
 		}
 		f := strings.Fields(rest)
-		if len(f) >= 2 && (f[1] == "Promoted" || f[1] == "Master") {
-			return f[0]
+		if len(f) >= 2 && (f[1] == "Promoted" || f[1] == "Master") && !seen[f[0]] {
+			seen[f[0]] = true
+			nodes = append(nodes, f[0])
 		}
 	}
-	return ""
+	sort.Strings(nodes)
+	return nodes
 }
 
-// PromotedNode returns where Pacemaker runs the promoted instance of the
-// clone id, "" when nowhere.
-func (c *Client) PromotedNode(ctx context.Context, id string) (string, error) {
+// PromotedNodes returns where Pacemaker runs promoted instances of the
+// clone id (see ParseLocate), nil when nowhere.
+func (c *Client) PromotedNodes(ctx context.Context, id string) ([]string, error) {
 	out, err := c.run(ctx, "crm_resource", "--locate", "-r", id)
 	if err != nil {
-		return "", fmt.Errorf("crm_resource --locate -r %s: %w", id, err)
+		return nil, fmt.Errorf("crm_resource --locate -r %s: %w", id, err)
 	}
 	if out.ExitCode != 0 {
-		return "", runner.NewCommandError(out, "crm_resource", "--locate", "-r", id)
+		return nil, runner.NewCommandError(out, "crm_resource", "--locate", "-r", id)
 	}
 	return ParseLocate(out.Stdout + "\n" + out.Stderr), nil
 }
@@ -163,14 +170,11 @@ func (c *Client) PromotedNode(ctx context.Context, id string) (string, error) {
 // so that either tool can remove the other's.
 func FenceID(res, msID string) string { return "drbd-fence-by-handler-" + res + "-" + msID }
 
-// FenceConstraint is the rsc_location that forbids the promoted role of
-// msID on every node but keep: role="Promoted" (Pacemaker 2.1 accepts it
-// and the lab captured it), score -INFINITY, #uname ne keep.
-func FenceConstraint(res, msID, keep string) string {
+func fenceConstraint(res, msID, keep, role string) string {
 	id := FenceID(res, msID)
 	pfx := "drbd-fence-by-handler-" + res
-	return fmt.Sprintf(`<rsc_location rsc="%s" id="%s"><rule role="Promoted" score="-INFINITY" id="%s-rule-%s"><expression attribute="#uname" operation="ne" value="%s" id="%s-expr-1-%s"/></rule></rsc_location>`,
-		xmlEscape(msID), xmlEscape(id), xmlEscape(pfx), xmlEscape(msID), xmlEscape(keep), xmlEscape(pfx), xmlEscape(msID))
+	return fmt.Sprintf(`<rsc_location rsc="%s" id="%s"><rule role="%s" score="-INFINITY" id="%s-rule-%s"><expression attribute="#uname" operation="ne" value="%s" id="%s-expr-1-%s"/></rule></rsc_location>`,
+		xmlEscape(msID), xmlEscape(id), xmlEscape(role), xmlEscape(pfx), xmlEscape(msID), xmlEscape(keep), xmlEscape(pfx), xmlEscape(msID))
 }
 
 func xmlEscape(s string) string {
@@ -229,7 +233,7 @@ func (c *Constraint) FencesAllBut(node string) bool {
 
 // Query returns the rsc_location with id, nil when there is none.
 func (c *Client) Query(ctx context.Context, id string) (*Constraint, error) {
-	argv := []string{"-Q", "--xpath", "//rsc_location[@id='" + id + "']"}
+	argv := []string{"-Q", "--xpath", "//rsc_location[@id=" + xpathLiteral(id) + "]"}
 	out, err := c.run(ctx, "cibadmin", argv...)
 	if err != nil {
 		return nil, fmt.Errorf("cibadmin query %s: %w", id, err)
@@ -271,4 +275,26 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 		return runner.NewCommandError(out, "cibadmin", argv...)
 	}
 	return nil
+}
+
+// xpathLiteral quotes s as an XPath 1.0 string literal. XPath has no
+// escape character: a string with both quote kinds becomes a concat().
+func xpathLiteral(s string) string {
+	switch {
+	case !strings.Contains(s, "'"):
+		return "'" + s + "'"
+	case !strings.Contains(s, `"`):
+		return `"` + s + `"`
+	}
+	parts := strings.Split(s, "'")
+	var b strings.Builder
+	b.WriteString("concat(")
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteString(`, "'", `)
+		}
+		b.WriteString("'" + p + "'")
+	}
+	b.WriteString(")")
+	return b.String()
 }

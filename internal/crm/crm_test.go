@@ -24,9 +24,9 @@ func fixture(t *testing.T, name string) string {
 const labFence = `<rsc_location rsc="ms_drbd" id="drbd-fence-by-handler-r0-ms_drbd"><rule role="Promoted" score="-INFINITY" id="drbd-fence-by-handler-r0-rule-ms_drbd"><expression attribute="#uname" operation="ne" value="node1" id="drbd-fence-by-handler-r0-expr-1-ms_drbd"/></rule></rsc_location>`
 
 func TestFenceConstraintMatchesCrmFencePeer(t *testing.T) {
-	assert.Equal(t, labFence, FenceConstraint("r0", "ms_drbd", "node1"))
+	assert.Equal(t, labFence, FenceConstraint("r0", "ms_drbd", "node1", DialectPromoted))
 	assert.Equal(t, "drbd-fence-by-handler-r0-ms_drbd", FenceID("r0", "ms_drbd"))
-	assert.Contains(t, FenceConstraint("r0", "ms", `a"b`), `value="a&#34;b"`)
+	assert.Contains(t, FenceConstraint("r0", "ms", `a"b`, DialectPromoted), `value="a&#34;b"`)
 }
 
 func TestFindPromotable(t *testing.T) {
@@ -55,7 +55,7 @@ func TestNoCluster(t *testing.T) {
 			Stderr: fixture(t, "crm_resource-locate-nocluster.stderr.txt")}}).
 		On("cibadmin -Q -o resources", runner.Answer{Result: runner.Result{ExitCode: -1}, Err: runner.ErrNotFound})
 	c := &Client{Runner: f}
-	_, err := c.PromotedNode(context.Background(), "ms_drbd")
+	_, err := c.PromotedNodes(context.Background(), "ms_drbd")
 	assert.ErrorIs(t, err, ErrNoCluster)
 	assert.ErrorContains(t, err, "exit status 102: Error performing operation: Not connected")
 	_, err = c.FindPromotable(context.Background(), "r0")
@@ -67,13 +67,18 @@ func TestPromotedNode(t *testing.T) {
 		On("crm_resource --locate -r ms_drbd", runner.OK(fixture(t, "crm_resource-locate-clone.txt")),
 			runner.OK(fixture(t, "crm_resource-locate-notrunning.txt")))
 	c := &Client{Runner: f}
-	n, err := c.PromotedNode(context.Background(), "ms_drbd")
+	n, err := c.PromotedNodes(context.Background(), "ms_drbd")
 	require.NoError(t, err)
-	assert.Equal(t, "node2", n)
-	n, err = c.PromotedNode(context.Background(), "ms_drbd")
+	assert.Equal(t, []string{"node2"}, n)
+	n, err = c.PromotedNodes(context.Background(), "ms_drbd")
 	require.NoError(t, err)
-	assert.Equal(t, "", n)
-	assert.Equal(t, "node1", ParseLocate("resource ms_drbd is running on: node1 Master\n"))
+	assert.Empty(t, n)
+	assert.Equal(t, []string{"node1"}, ParseLocate("resource ms_drbd is running on: node1 Master\n"))
+	// Finding 3: the order of the lines does not matter.
+	a := "resource ms_drbd is running on: node2 Promoted\nresource ms_drbd is running on: node1 Promoted\n"
+	b := "resource ms_drbd is running on: node1 Promoted\nresource ms_drbd is running on: node2 Promoted\n"
+	assert.Equal(t, []string{"node1", "node2"}, ParseLocate(a))
+	assert.Equal(t, ParseLocate(a), ParseLocate(b))
 }
 
 func TestCreateQueryDelete(t *testing.T) {
@@ -110,4 +115,16 @@ func TestParseResourcesGroupInClone(t *testing.T) {
 	p, err := ParseResources([]byte(doc), "r0")
 	require.NoError(t, err)
 	assert.Equal(t, &Promotable{ID: "ms_g", Primitive: "p", Agent: "ocf:mfs:drbd"}, p)
+}
+
+// Finding 4: the XPath of Query was built from an unescaped id; one
+// holding a quote changed the query.
+func TestQueryXPathQuotesID(t *testing.T) {
+	assert.Equal(t, `'a-b'`, xpathLiteral("a-b"))
+	assert.Equal(t, `"it's"`, xpathLiteral("it's"))
+	assert.Equal(t, `concat('a', "'", '"b')`, xpathLiteral(`a'"b`))
+	f := (&runner.Fake{}).On(`cibadmin -Q --xpath //rsc_location[@id="x']|//*|x['"]`, runner.Exit(105, ""))
+	c, err := (&Client{Runner: f}).Query(context.Background(), `x']|//*|x['`)
+	require.NoError(t, err)
+	assert.Nil(t, c)
 }

@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,22 +22,36 @@ const ScoreTimeout = 10 * time.Second
 //
 // Every write goes through the CIB and is replicated to every node, so
 // Set reads the current value first and writes only when it differs.
+//
+// From Pacemaker 2.1 the score is written with crm_attribute --promotion;
+// before, it is the node attribute master-<instance>, which crm_master sets
+// by running `crm_attribute -n master-$OCF_RESOURCE_INSTANCE` with its own
+// options (tools/crm_master in 1.1.18, tools/crm_master.in in 2.0.5): the
+// Scorer runs that crm_attribute itself, without the shell wrapper.
 type Scorer struct {
 	Runner runner.Runner
 	// Resource is the resource instance (OCF_RESOURCE_INSTANCE);
 	// crm_attribute strips the clone suffix itself.
 	Resource string
 	Log      *logging.Logger
-	// UseCrmMaster selects the pre-2.1 crm_master tool; it is chosen
-	// automatically when crm_attribute lacks --promotion.
-	UseCrmMaster bool
+	// Dialect selects --promotion (DialectPromoted) or master-<instance>
+	// (DialectLegacy). DialectUnknown tries --promotion first and settles
+	// on master-<instance> when crm_attribute refuses the option.
+	Dialect Dialect
 }
 
 func (s *Scorer) argv(extra ...string) (string, []string) {
-	if s.UseCrmMaster {
-		return "crm_master", append([]string{"-l", "reboot"}, extra...)
+	if s.Dialect == DialectLegacy {
+		return "crm_attribute", append([]string{"-n", "master-" + s.Resource, "-l", "reboot"}, extra...)
 	}
 	return "crm_attribute", append([]string{"--promotion=" + s.Resource, "-l", "reboot"}, extra...)
+}
+
+// refusedPromotion tells a crm_attribute without --promotion: getopt's
+// "unrecognized option" with the help, exit 1 on 1.1 (crm_help('?', 1)) and
+// exit 64, CRM_EX_USAGE, on 2.0.
+func refusedPromotion(res runner.Result) bool {
+	return (res.ExitCode == 1 || res.ExitCode == 64) && strings.Contains(res.Stderr, "unrecognized option")
 }
 
 func (s *Scorer) run(ctx context.Context, extra ...string) (runner.Result, error) {
@@ -46,12 +59,25 @@ func (s *Scorer) run(ctx context.Context, extra ...string) (runner.Result, error
 	defer cancel()
 	name, args := s.argv(extra...)
 	res, err := s.Runner.Run(ctx, name, args...)
-	if err != nil && errors.Is(err, runner.ErrNotFound) && !s.UseCrmMaster {
-		s.UseCrmMaster = true
+	if s.Dialect == DialectUnknown && err == nil && refusedPromotion(res) {
+		s.Dialect = DialectLegacy
 		name, args = s.argv(extra...)
 		res, err = s.Runner.Run(ctx, name, args...)
+	} else if s.Dialect == DialectUnknown && err == nil {
+		s.Dialect = DialectPromoted
 	}
 	return res, err
+}
+
+// notSet tells crm_attribute's answer to -G of a missing attribute:
+// CRM_EX_NOSUCH (105) from 2.0, and on 1.1 -ENXIO made positive by crm_exit
+// (6, "No such device or address"), which 2.0 and later would mean
+// otherwise.
+func (s *Scorer) notSet(res runner.Result) bool {
+	if res.ExitCode == exitNoSuchObject {
+		return true
+	}
+	return s.Dialect == DialectLegacy && res.ExitCode == 6 && strings.Contains(res.Stderr, "No such device or address")
 }
 
 // Get returns the current score; ok is false when none is set.
@@ -60,7 +86,7 @@ func (s *Scorer) Get(ctx context.Context) (score int, ok bool, err error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("query promotion score: %w", err)
 	}
-	if res.ExitCode == exitNoSuchObject {
+	if s.notSet(res) {
 		return 0, false, nil
 	}
 	if res.ExitCode != 0 {
@@ -115,7 +141,7 @@ func (s *Scorer) Delete(ctx context.Context) error {
 	}
 	name, args := s.argv("-D")
 	res, err := s.run(ctx, "-D")
-	if err == nil && res.ExitCode != 0 && res.ExitCode != exitNoSuchObject {
+	if err == nil && res.ExitCode != 0 && !s.notSet(res) {
 		err = runner.NewCommandError(res, name, args...)
 	}
 	if err != nil {

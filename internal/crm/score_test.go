@@ -80,14 +80,10 @@ func TestScorerErrors(t *testing.T) {
 	assert.Equal(t, 1000000, n)
 }
 
-func TestScorerFallsBackToCrmMaster(t *testing.T) {
+func TestScorerFallsBackWhenCrmAttributeIsMissing(t *testing.T) {
 	f := (&runner.Fake{}).
-		On(getScore, runner.Answer{Result: runner.Result{ExitCode: -1}, Err: runner.ErrNotFound}).
-		On("crm_master -l reboot -G -q", runner.Exit(105, noSuch)).
-		On("crm_master -l reboot -v 5", runner.OK(""))
+		On(getScore, runner.Answer{Result: runner.Result{ExitCode: -1}, Err: runner.ErrNotFound})
 	s, _ := newScorer(f)
 	_, err := s.Set(context.Background(), 5)
-	require.NoError(t, err)
-	assert.True(t, s.UseCrmMaster)
-	assert.Equal(t, []string{getScore, "crm_master -l reboot -G -q", "crm_master -l reboot -v 5"}, f.Calls())
+	assert.ErrorIs(t, err, runner.ErrNotFound, "without crm_attribute there is no Pacemaker to score for")
 }

@@ -45,6 +45,13 @@ type Device struct {
 	// only one; PeerList also answers for DRBD 8.
 	Peers []Peer
 
+	// Client is a DRBD 9 intentionally diskless volume ("client:yes"),
+	// which reads and writes through its peers.
+	Client bool
+	// NoQuorum is DRBD 9's "quorum:no": the volume has lost quorum. DRBD 8
+	// has no quorum, so its zero value means "has quorum".
+	NoQuorum bool
+
 	Counters Counters
 	Sync     *Sync // non-nil while a resync or online verify runs
 }

@@ -29,7 +29,10 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 		id                     int
 		name, cstate, peerRole string
 	}
-	type peerDev struct{ repl, peerDisk string }
+	type peerDev struct {
+		repl, peerDisk string
+		client         bool
+	}
 	roles := map[string]string{}
 	conns := map[string][]conn{}  // by resource, in listed order
 	peers := map[string]peerDev{} // by resource/volume/peer-node-id
@@ -79,11 +82,12 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 				return nil, fmt.Errorf("%w: events2 line %d: minor %q", ErrFileParse, n, kv["minor"])
 			}
 			v, _ := strconv.Atoi(vol)
-			devs = append(devs, Device{Minor: minor, Resource: res, Volume: v, Disk: kv["disk"]})
+			devs = append(devs, Device{Minor: minor, Resource: res, Volume: v, Disk: kv["disk"],
+				Client: kv["client"] == "yes", NoQuorum: kv["quorum"] == "no"})
 		case "peer-device":
 			key := res + "/" + vol + "/" + peer
 			if _, seen := peers[key]; !seen {
-				peers[key] = peerDev{repl: kv["replication"], peerDisk: kv["peer-disk"]}
+				peers[key] = peerDev{repl: kv["replication"], peerDisk: kv["peer-disk"], client: kv["peer-client"] == "yes"}
 			}
 		}
 	}
@@ -99,7 +103,7 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 				id = strconv.Itoa(c.id)
 			}
 			pd := peers[d.Resource+"/"+strconv.Itoa(d.Volume)+"/"+id]
-			p := Peer{NodeID: c.id, Name: c.name, CState: c.cstate, Replication: pd.repl, Role: c.peerRole, Disk: pd.peerDisk}
+			p := Peer{NodeID: c.id, Name: c.name, CState: c.cstate, Replication: pd.repl, Role: c.peerRole, Disk: pd.peerDisk, Client: pd.client}
 			if c.cstate == "Connected" && pd.repl != "" && pd.repl != "Established" {
 				p.CState = pd.repl
 			}

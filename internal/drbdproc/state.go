@@ -26,6 +26,7 @@ type Peer struct {
 	Replication string // DRBD 9 replication state (Established, SyncSource...); "" on DRBD 8
 	Role        string // the peer's role
 	Disk        string // the peer's disk state
+	Client      bool   // DRBD 9 "peer-client:yes": the peer is intentionally diskless
 }
 
 // Resource is one DRBD resource: its volumes, each a Device with its minor.

@@ -29,7 +29,7 @@ func TestOCFPageSaysWhatMetaDataSays(t *testing.T) {
 		"ocf_mfs_master \\- MooseFS metadata master (mfsmaster)\n",
 		"\\fBconfig\\fR (string, unique, default \\(dq/etc/mfs/mfsmaster.cfg\\(dq)\n",
 		"\\fBauto_recovery\\fR (boolean, default \\(dqtrue\\(dq)\n",
-		"runs \"mfsmaster -a\" (unless auto_recovery=false)",
+		"runs \"mfsmaster -a\" (\"mfsmetarestore -a\" before MooseFS 1.7; unless\nauto_recovery=false)",
 		"\\fBmonitor\\fR\ntimeout=30s interval=60s depth=20\n",
 		"\\fBmeta-data\\fR\ntimeout=5s\n",
 	} {

@@ -10,9 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // MooseFS's compiled-in defaults (mfsmaster.cfg(5)).
@@ -59,29 +63,33 @@ type Config struct {
 // LockPath is the lock file mfsmaster keeps in DATA_PATH, holding its pid.
 func (c *Config) LockPath() string { return filepath.Join(c.DataPath, LockName) }
 
-// ParseConfig reads mfsmaster.cfg: "KEY = VALUE" lines, '#' comments, blank
-// lines, any spacing. Missing keys get MooseFS's defaults; unknown keys are
-// kept in Raw; a line without '=' or a port that is not a number is an error
-// wrapping ErrConfig that names the line.
+// ParseConfig reads mfsmaster.cfg exactly as mfsmaster does
+// (mfscommon/cfg.c, cfg_reload, the same in 3.0.117 and 4.x):
+//   - a line whose first byte is '#' is a comment; '#' elsewhere is not;
+//   - a name is a run of printable ASCII without '=' after spaces or tabs,
+//     and must be followed, after spaces or tabs, by '='; any other line
+//     is ignored (mfsmaster logs "bad definition" and goes on);
+//   - the value starts after the spaces and tabs following '=' and runs
+//     while bytes are printable (a tab or a byte of 128 or more ends it,
+//     char being signed on amd64); trailing spaces are dropped, so an
+//     inline "# comment" after spaces is part of the value;
+//   - after the value only spaces, tabs and a '#' may follow, or the whole
+//     line is ignored;
+//   - "KEY =" sets KEY to "", not to its default; a later line for the
+//     same key wins.
+//
+// The client port honours the deprecated MATOCU_LISTEN_HOST/PORT when no
+// MATOCL_LISTEN_* is set (mfsmaster/matoclserv.c of 3.0.117, line 5950).
+// Missing keys get MooseFS's defaults; every key is kept in Raw. A port
+// that is not a number is an error wrapping ErrConfig.
 func ParseConfig(r io.Reader) (*Config, error) {
 	c := &Config{Raw: map[string]string{}}
 	sc := bufio.NewScanner(r)
-	n := 0
+	sc.Buffer(make([]byte, 64*1024), maxConfig)
 	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
+		if k, v, ok := cfgLine(sc.Bytes()); ok {
+			c.Raw[k] = v
 		}
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("%w: line %d: %q is not KEY = VALUE", ErrConfig, n, line)
-		}
-		c.Raw[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -89,12 +97,20 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	c.DataPath = c.get("DATA_PATH", DefaultDataPath)
 	c.WorkingUser = c.get("WORKING_USER", "mfs")
 	c.WorkingGroup = c.get("WORKING_GROUP", "")
+	cl := "MATOCL"
+	_, h := c.Raw["MATOCL_LISTEN_HOST"]
+	_, p := c.Raw["MATOCL_LISTEN_PORT"]
+	_, uh := c.Raw["MATOCU_LISTEN_HOST"]
+	_, up := c.Raw["MATOCU_LISTEN_PORT"]
+	if !h && !p && (uh || up) {
+		cl = "MATOCU"
+	}
 	var err error
 	for _, m := range []struct {
 		prefix string
 		def    int
 		dst    *Endpoint
-	}{{"MATOML", DefaultMatoml, &c.Matoml}, {"MATOCS", DefaultMatocs, &c.Matocs}, {"MATOCL", DefaultMatocl, &c.Matocl}} {
+	}{{"MATOML", DefaultMatoml, &c.Matoml}, {"MATOCS", DefaultMatocs, &c.Matocs}, {cl, DefaultMatocl, &c.Matocl}} {
 		m.dst.Host = c.get(m.prefix+"_LISTEN_HOST", "*")
 		if m.dst.Port, err = c.port(m.prefix+"_LISTEN_PORT", m.def); err != nil {
 			return nil, err
@@ -103,8 +119,65 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	return c, nil
 }
 
+// cfgLine is one line of cfg_reload; ok is false for a line mfsmaster
+// ignores.
+func cfgLine(b []byte) (key, value string, ok bool) {
+	if len(b) > 0 && b[0] == '#' {
+		return "", "", false
+	}
+	at := func(i int) byte {
+		if i < len(b) {
+			return b[i]
+		}
+		return 0
+	}
+	blank := func(i int) int {
+		for at(i) == ' ' || at(i) == '\t' {
+			i++
+		}
+		return i
+	}
+	i := blank(0)
+	nps := i
+	for c := at(i); c > 32 && c < 127 && c != '='; c = at(i) {
+		i++
+	}
+	npe := i
+	i = blank(i)
+	if at(i) != '=' || npe == nps {
+		return "", "", false
+	}
+	i = blank(i + 1)
+	vps := i
+	for c := at(i); c >= 32 && c < 128; c = at(i) {
+		i++
+	}
+	for i > vps && b[i-1] == ' ' {
+		i--
+	}
+	vpe := i
+	i = blank(i)
+	if c := at(i); c != 0 && c != '\r' && c != '\n' && c != '#' {
+		return "", "", false
+	}
+	return string(b[nps:npe]), string(b[vps:vpe]), true
+}
+
+// InlineComments returns, sorted, the keys whose value holds " #": an
+// inline comment to the operator, part of the value to mfsmaster.
+func (c *Config) InlineComments() []string {
+	var keys []string
+	for k, v := range c.Raw {
+		if strings.Contains(v, " #") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func (c *Config) get(key, def string) string {
-	if v, ok := c.Raw[key]; ok && v != "" {
+	if v, ok := c.Raw[key]; ok {
 		return v
 	}
 	return def
@@ -112,7 +185,7 @@ func (c *Config) get(key, def string) string {
 
 func (c *Config) port(key string, def int) (int, error) {
 	v, ok := c.Raw[key]
-	if !ok || v == "" {
+	if !ok {
 		return def, nil
 	}
 	p, err := strconv.Atoi(v)
@@ -120,4 +193,72 @@ func (c *Config) port(key string, def int) (int, error) {
 		return 0, fmt.Errorf("%w: %s = %q is not a port", ErrConfig, key, v)
 	}
 	return p, nil
+}
+
+// maxConfig bounds the configuration the agent reads.
+const maxConfig = 1 << 20
+
+// ReadConfigFile parses the configuration at path. The path may be a
+// symlink (configuration management links them), but the file must be a
+// regular one: a FIFO would block the agent. Outcomes: the configuration;
+// an error wrapping os.ErrNotExist or a permission error when it cannot
+// be opened; an error wrapping ErrConfig when it is not a regular file,
+// is larger than 1 MiB or is not a valid configuration.
+func ReadConfigFile(path string) (*Config, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is a %s, not a regular file", ErrConfig, path, fileType(st.Mode()))
+	}
+	if st.Size() > maxConfig {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrConfig, path, maxConfig)
+	}
+	return ParseConfig(io.LimitReader(f, maxConfig))
+}
+
+// WorkingIDs resolves WORKING_USER and WORKING_GROUP as mfsmaster does when
+// started as root (mfscommon/main.c, changeugid): "#N" is a numeric id, a
+// name is looked up, and an empty WORKING_GROUP means the user's primary
+// group. Outcomes: uid and gid; an error naming the user or group that
+// does not exist on this node, which mfsmaster would refuse to start with.
+func (c *Config) WorkingIDs() (uid, gid int, err error) {
+	gid = -1
+	if n, ok := strings.CutPrefix(c.WorkingGroup, "#"); ok {
+		if gid, err = strconv.Atoi(n); err != nil {
+			return -1, -1, fmt.Errorf("WORKING_GROUP %s is not a number", c.WorkingGroup)
+		}
+	} else if c.WorkingGroup != "" {
+		g, err := user.LookupGroup(c.WorkingGroup)
+		if err != nil {
+			return -1, -1, fmt.Errorf("WORKING_GROUP %s does not exist on this node", c.WorkingGroup)
+		}
+		gid, _ = strconv.Atoi(g.Gid)
+	}
+	var u *user.User
+	if n, ok := strings.CutPrefix(c.WorkingUser, "#"); ok {
+		if uid, err = strconv.Atoi(n); err != nil {
+			return -1, -1, fmt.Errorf("WORKING_USER %s is not a number", c.WorkingUser)
+		}
+		if gid >= 0 {
+			return uid, gid, nil
+		}
+		if u, err = user.LookupId(n); err != nil {
+			return -1, -1, fmt.Errorf("WORKING_USER %s: no user with that id on this node, so no group either", c.WorkingUser)
+		}
+	} else if u, err = user.Lookup(c.WorkingUser); err != nil {
+		return -1, -1, fmt.Errorf("WORKING_USER %s does not exist on this node", c.WorkingUser)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	if gid < 0 {
+		gid, _ = strconv.Atoi(u.Gid)
+	}
+	return uid, gid, nil
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 )
@@ -23,41 +22,43 @@ type Master struct {
 	// Name is the process name (comm) the lock owner must have; a pid
 	// reused by another program is not our master. "mfsmaster" when empty.
 	Name string
+	// Metarestore is MooseFS 1.6's recovery program, "mfsmetarestore"
+	// when empty.
+	Metarestore string
 }
 
-// State is what the lock file and /proc say about the instance.
+// State is what the lock and /proc say about the instance.
 type State struct {
-	PID       int      // from the lock file; 0 when none
-	Process   *Process // nil when no such live process
-	Listening bool     // the lock owner listens on the client port
+	PID       int      // the lock holder's pid; 0 when nobody holds the lock
+	HintPID   int      // the pid text of the lock file (2.0.30 on); 0 when none
+	Process   *Process // the lock holder; nil when none
+	Listening bool     // the holder listens on the client port
 	isMaster  bool     // Process has the master's name
 }
 
-// Running reports a live mfsmaster owning the lock.
+// Running reports a live mfsmaster holding the lock.
 func (s State) Running() bool { return s.Process != nil && s.isMaster }
 
-// State reads the lock file and the process it names, without forking.
+// State finds the holder of the lock on DATA_PATH/.mfsmaster.lock, the
+// way mfsmaster does, without forking. Outcomes: the state (not running
+// when nobody holds the lock, or when the holder is not named like the
+// master); an error wrapping ErrNotRegular when the lock file is not a
+// regular file and nobody holds it; any other error reading /proc.
 func (m *Master) State() (State, error) {
-	pid, err := ReadLockPID(m.Cfg.LockPath())
-	if errors.Is(err, ErrNoLock) {
-		return State{}, nil
-	}
-	if err != nil {
+	holder, err := m.Host.LockHolder(m.Cfg.LockPath())
+	if err != nil || holder == nil {
 		return State{}, err
 	}
-	st := State{PID: pid}
-	if st.Process, err = m.Host.Process(pid); err != nil {
-		return st, err
-	}
+	st := State{PID: holder.PID, Process: holder}
+	// Only a hint, kept for messages: see ReadLockPID.
+	st.HintPID, _ = ReadLockPID(m.Cfg.LockPath())
 	name := m.Name
 	if name == "" {
 		name = "mfsmaster"
 	}
-	// The data writer child has the same name, but only the lock owner's
-	// pid is ever looked at.
-	st.isMaster = st.Process != nil && st.Process.Comm == name
-	if st.Running() && !st.Process.Stopped() {
-		if st.Listening, err = m.Host.Listening(pid, m.Cfg.Matocl.Port); err != nil {
+	st.isMaster = holder.Comm == name
+	if st.Running() && !holder.Stopped() {
+		if st.Listening, err = m.Host.Listening(holder.PID, m.Cfg.Matocl.Port); err != nil {
 			return st, err
 		}
 	}
@@ -103,55 +104,49 @@ func (m *Master) argv(args ...string) []string {
 	return append([]string{"-c", m.Config}, args...)
 }
 
-// Start runs `mfsmaster -c CONFIG [-a] start`, which returns once the
-// daemon has loaded its metadata or failed to. recover adds -a: rebuild
-// metadata.mfs from metadata.mfs.back and the changelogs.
-func (m *Master) Start(ctx context.Context, recover bool) error {
+// Start runs `mfsmaster -c CONFIG start`, which returns once the daemon
+// has loaded its metadata or failed to. recover first rebuilds
+// metadata.mfs from metadata.mfs.back and the changelogs: with
+// `mfsmaster -a` from MooseFS 1.7 on, and with `mfsmetarestore -a -d
+// DATA_PATH` before (1.6 has no -a and rejects it with its usage).
+func (m *Master) Start(ctx context.Context, v Version, recover bool) error {
 	args := m.argv("start")
-	if recover {
+	if recover && v.AtLeast(1, 7, 0) {
 		args = m.argv("-a", "start")
+	} else if recover {
+		restore := m.Metarestore
+		if restore == "" {
+			restore = "mfsmetarestore"
+		}
+		if err := m.run(ctx, restore, "-a", "-d", m.Cfg.DataPath); err != nil {
+			return err
+		}
 	}
-	res, err := m.Runner.Run(ctx, m.Binary, args...)
+	return m.run(ctx, m.Binary, args...)
+}
+
+func (m *Master) run(ctx context.Context, bin string, args ...string) error {
+	res, err := m.Runner.Run(ctx, bin, args...)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", m.Binary, strings.Join(args, " "), err)
+		return fmt.Errorf("%s %s: %w", bin, strings.Join(args, " "), err)
 	}
 	if res.ExitCode != 0 {
-		return fmt.Errorf("%s %s: exit %d: %s", m.Binary, strings.Join(args, " "), res.ExitCode, lastLines(res.Stdout+res.Stderr))
+		return fmt.Errorf("%s %s: exit %d: %s", bin, strings.Join(args, " "), res.ExitCode, lastLines(res.Stdout+res.Stderr))
 	}
 	return nil
 }
 
-// Stop runs `mfsmaster -c CONFIG stop`, which asks the master to store its
-// metadata and waits for it to exit.
-func (m *Master) Stop(ctx context.Context) error {
-	_, err := runner.Check(ctx, m.Runner, m.Binary, m.argv("stop")...)
-	return err
-}
-
-// Signal sends sig to pid; a process already gone is not an error.
-func Signal(pid int, sig syscall.Signal) error {
-	err := syscall.Kill(pid, sig)
-	if errors.Is(err, syscall.ESRCH) {
-		return nil
+// Version runs `mfsmaster -v`.
+func (m *Master) Version(ctx context.Context) (Version, error) {
+	res, err := m.Runner.Run(ctx, m.Binary, "-v")
+	if err != nil {
+		return Version{}, fmt.Errorf("%s -v: %w", m.Binary, err)
 	}
-	return err
-}
-
-// WaitGone waits until pid is no longer a live process or ctx ends.
-func (h *Host) WaitGone(ctx context.Context, pid int) error {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		p, err := h.Process(pid)
-		if err == nil && p == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("pid %d still running: %w", pid, ctx.Err())
-		case <-t.C:
-		}
+	v, err := ParseVersion(res.Stdout + res.Stderr)
+	if err != nil {
+		return Version{}, fmt.Errorf("%s -v: %w", m.Binary, err)
 	}
+	return v, nil
 }
 
 // lastLines keeps the end of a command's output for an error message: the

@@ -24,6 +24,10 @@ var ErrProtocol = errors.New("unexpected answer from mfsmaster")
 // Info is the start of the master's answer to CLTOMA_INFO.
 type Info struct {
 	Version string // "3.0.117"
+	// MetaVersion is the master's metadata version (the number of its
+	// next change) when HasMetaVersion; see metaVersionOf.
+	MetaVersion    uint64
+	HasMetaVersion bool
 }
 
 // Probe asks the master for its info on the client port, the same round
@@ -70,5 +74,7 @@ func probeConn(conn io.ReadWriter) (*Info, error) {
 	// bit flagging a Pro build.
 	major := binary.BigEndian.Uint16(body[0:])
 	mid, minor := body[2], body[3]>>1
-	return &Info{Version: fmt.Sprintf("%d.%d.%d", major, mid, minor)}, nil
+	info := &Info{Version: fmt.Sprintf("%d.%d.%d", major, mid, minor)}
+	info.MetaVersion, info.HasMetaVersion = metaVersionOf(major, body)
+	return info, nil
 }

@@ -2,7 +2,6 @@ package mfs
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -10,38 +9,21 @@ import (
 	"github.com/prometheus/procfs"
 )
 
-// ErrNoLock means DATA_PATH holds no usable lock file: mfsmaster never ran
-// there, or the file is empty.
-var ErrNoLock = errors.New("no mfsmaster lock file")
-
-// ReadLockPID returns the pid mfsmaster wrote into its lock file
-// ("30916\n"). A clean stop leaves the file behind with the old pid, so the
-// pid must still be checked against the running processes.
-func ReadLockPID(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, ErrNoLock
-	}
-	if err != nil {
-		return 0, err
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return 0, ErrNoLock
-	}
-	pid, err := strconv.Atoi(s)
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("%s: %q is not a pid", path, s)
-	}
-	return pid, nil
+// ProcID names one process for its whole life: its pid and its start time
+// (clock ticks after boot, field 22 of /proc/PID/stat). A pid reused by
+// another process comes with another start time, so every wait and signal
+// of the agent goes through a ProcID, never a bare pid.
+type ProcID struct {
+	PID   int
+	Start uint64
 }
 
 // Process is what the monitor needs to know about a pid.
 type Process struct {
-	PID   int
+	ProcID
+	PPID  int
 	Comm  string // "mfsmaster"
 	State string // one letter: R, S, D, T (stopped), t (traced), Z...
-	Cmd   []string
 }
 
 // Stopped reports a process frozen by SIGSTOP or a debugger: alive, but it
@@ -49,7 +31,10 @@ type Process struct {
 func (p *Process) Stopped() bool { return p.State == "T" || p.State == "t" }
 
 // Host reads processes and sockets from /proc through prometheus/procfs.
-type Host struct{ fs procfs.FS }
+type Host struct {
+	fs   procfs.FS
+	root string
+}
 
 // NewHost opens the proc file system mounted at root ("/proc").
 func NewHost(root string) (*Host, error) {
@@ -57,7 +42,7 @@ func NewHost(root string) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Host{fs: fs}, nil
+	return &Host{fs: fs, root: root}, nil
 }
 
 // Process returns the process, or nil when no process has that pid (or it
@@ -80,8 +65,40 @@ func (h *Host) Process(pid int) (*Process, error) {
 	if st.State == "Z" || st.State == "X" {
 		return nil, nil
 	}
-	cmd, _ := p.CmdLine()
-	return &Process{PID: pid, Comm: st.Comm, State: st.State, Cmd: cmd}, nil
+	return &Process{ProcID: ProcID{PID: pid, Start: st.Starttime}, PPID: st.PPID, Comm: st.Comm, State: st.State}, nil
+}
+
+// Same returns the process id names, or nil when it has exited or its pid
+// now belongs to another process.
+func (h *Host) Same(id ProcID) (*Process, error) {
+	p, err := h.Process(id.PID)
+	if err != nil || p == nil || p.Start != id.Start {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Children returns the live children of parent named comm: the data
+// writer mfsmaster forks from 3.0 on. Its process group is not the
+// master's pid, so only its own pid reaches it.
+func (h *Host) Children(parent ProcID, comm string) ([]ProcID, error) {
+	procs, err := h.fs.AllProcs()
+	if err != nil {
+		return nil, err
+	}
+	var out []ProcID
+	for _, p := range procs {
+		st, err := p.Stat()
+		if err != nil || st.PPID != parent.PID || st.Comm != comm || st.State == "Z" {
+			continue
+		}
+		// A child starts after its parent: a process with an older start
+		// time is the child of an earlier owner of the pid.
+		if st.Starttime >= parent.Start {
+			out = append(out, ProcID{PID: p.PID, Start: st.Starttime})
+		}
+	}
+	return out, nil
 }
 
 // Listening reports whether pid owns a listening TCP socket on port (IPv4
@@ -118,42 +135,4 @@ func (h *Host) Listening(pid, port int) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// FindMasters returns the pids of mfsmaster processes started with config
-// ("-c CONFIG" on their command line, or no -c at all when config is
-// mfsmaster's default). Stop uses it when the configuration cannot be read
-// and the lock file cannot be found.
-func (h *Host) FindMasters(config string) ([]int, error) {
-	procs, err := h.fs.AllProcs()
-	if err != nil {
-		return nil, err
-	}
-	var pids []int
-	for _, p := range procs {
-		comm, err := p.Comm()
-		if err != nil || comm != "mfsmaster" {
-			continue
-		}
-		cmd, err := p.CmdLine()
-		if err != nil || len(cmd) == 0 {
-			continue
-		}
-		if usesConfig(cmd, config) {
-			pids = append(pids, p.PID)
-		}
-	}
-	return pids, nil
-}
-
-func usesConfig(cmd []string, config string) bool {
-	for i, a := range cmd {
-		switch {
-		case a == "-c" && i+1 < len(cmd):
-			return cmd[i+1] == config
-		case strings.HasPrefix(a, "-c") && len(a) > 2:
-			return a[2:] == config
-		}
-	}
-	return config == DefaultConfig
 }

@@ -43,6 +43,11 @@ type Runner interface {
 // ErrNotFound is wrapped when the program does not exist or is not executable.
 var ErrNotFound = errors.New("program not found")
 
+// DefaultKillGrace is how long Exec gives a process group between SIGTERM
+// and SIGKILL when KillGrace is zero. Callers with a hard deadline of their
+// own (an OCF action's timeout) must stop waiting this much earlier.
+const DefaultKillGrace = 2 * time.Second
+
 // Exec is the Runner that runs real programs.
 type Exec struct {
 	// Env is appended to the current environment; LC_ALL=C is always set.
@@ -78,7 +83,7 @@ func (e Exec) Run(ctx context.Context, name string, args ...string) (Result, err
 	case <-ctx.Done():
 		grace := e.KillGrace
 		if grace == 0 {
-			grace = 2 * time.Second
+			grace = DefaultKillGrace
 		}
 		pgid := cmd.Process.Pid
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)

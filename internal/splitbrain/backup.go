@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
@@ -56,7 +57,7 @@ func Backup(src, dir string, m Manifest, now func() time.Time) (string, error) {
 		return "", fmt.Errorf("backup: %w", err)
 	}
 	defer in.Close()
-	name := fmt.Sprintf("%s-%s-%s.img", m.Resource, m.Node, m.Started.Format("20060102T150405Z"))
+	name := fmt.Sprintf("%s-%s-%s.img", fileWord(m.Resource), fileWord(m.Node), m.Started.Format("20060102T150405Z"))
 	img := filepath.Join(dir, name)
 	out, err := os.OpenFile(img, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -118,4 +119,16 @@ func sparseCopy(w *os.File, r io.Reader) (int64, string, error) {
 		return off, "", err
 	}
 	return off, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// fileWord keeps a name usable as part of a file name in one directory:
+// anything but letters, digits, '.', '_' and '-' becomes '_', so a host or
+// resource name cannot lead elsewhere ("/" included).
+func fileWord(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
 }

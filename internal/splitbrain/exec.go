@@ -42,6 +42,9 @@ func (e *Executor) Commit(ctx context.Context, p *Plan) error {
 		switch c.Verb {
 		case "disconnect":
 			err = e.Drbd.Disconnect(ctx, res)
+			if err == nil {
+				err = e.standAlone(ctx)
+			}
 		case "secondary":
 			err = e.Drbd.Secondary(ctx, res)
 		case "connect":
@@ -55,6 +58,23 @@ func (e *Executor) Commit(ctx context.Context, p *Plan) error {
 			e.Log.Errorf("%s: step %d/%d failed: %v", res, i+1, len(p.Commands), err)
 			return fmt.Errorf("step %d/%d (%s): %w", i+1, len(p.Commands), c, err)
 		}
+	}
+	return nil
+}
+
+// standAlone checks the state after a disconnect: drbdadm's exit 10 is
+// any kernel failure, not only "already StandAlone", and discarding data
+// on a device that is still trying to connect would race with the peer.
+func (e *Executor) standAlone(ctx context.Context) error {
+	if e.State == nil {
+		return errors.New("cannot read the state after disconnect")
+	}
+	d, err := e.State(ctx)
+	if err != nil {
+		return fmt.Errorf("state after disconnect: %w", err)
+	}
+	if d.CState != "StandAlone" {
+		return fmt.Errorf("after disconnect the resource is %s, not StandAlone", d.CState)
 	}
 	return nil
 }

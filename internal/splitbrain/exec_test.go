@@ -36,7 +36,7 @@ func TestCommitVictimToleratesExit10(t *testing.T) {
 		On("drbdadm secondary r0", runner.OK("")).
 		On("drbdadm connect --discard-my-data r0", runner.OK(""))
 	var log bytes.Buffer
-	e := &Executor{Drbd: &drbdadm.Client{Runner: f}, Log: logging.NewTestLogger("t", &log)}
+	e := &Executor{Drbd: &drbdadm.Client{Runner: f}, Log: logging.NewTestLogger("t", &log), State: states(dev("StandAlone", "Primary", "UpToDate", 36))}
 	require.NoError(t, e.Commit(context.Background(), victimPlan(t)))
 	assert.Equal(t, []string{"drbdadm disconnect r0", "drbdadm secondary r0", "drbdadm connect --discard-my-data r0"}, f.Calls())
 	assert.Contains(t, log.String(), "step 3/3: drbdadm connect --discard-my-data r0")
@@ -47,7 +47,7 @@ func TestCommitStopsAtFirstFailure(t *testing.T) {
 		On("drbdadm disconnect r0", runner.Exit(10, disconnectStandalone)).
 		On("drbdadm secondary r0", runner.Exit(11, "0: State change failed: (-12) Device is held open by someone\nCommand 'drbdsetup-84 secondary 0' terminated with exit code 11\n"))
 	var log bytes.Buffer
-	e := &Executor{Drbd: &drbdadm.Client{Runner: f}, Log: logging.NewTestLogger("t", &log)}
+	e := &Executor{Drbd: &drbdadm.Client{Runner: f}, Log: logging.NewTestLogger("t", &log), State: states(dev("StandAlone", "Primary", "UpToDate", 36))}
 	err := e.Commit(context.Background(), victimPlan(t))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "step 2/3 (drbdadm secondary r0)")
@@ -100,4 +100,24 @@ func TestVerifyDeadline(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotVerified)
 	assert.Contains(t, err.Error(), "proc gone")
 	assert.Equal(t, "WFConnection", d.CState)
+}
+
+// Finding 8: exit 10 from disconnect is any kernel failure, not only
+// "already StandAlone"; it is accepted only when the state afterwards is
+// really StandAlone.
+func TestCommitExit10NeedsStandAlone(t *testing.T) {
+	f := (&runner.Fake{}).On("drbdadm disconnect r0", runner.Exit(10, disconnectStandalone))
+	var log bytes.Buffer
+	e := &Executor{Drbd: &drbdadm.Client{Runner: f}, Log: logging.NewTestLogger("t", &log),
+		State: states(dev("WFConnection", "Primary", "UpToDate", 36))}
+	err := e.Commit(context.Background(), victimPlan(t))
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "not StandAlone")
+	assert.Equal(t, []string{"drbdadm disconnect r0"}, f.Calls(), "nothing discarded")
+
+	f = (&runner.Fake{}).On("drbdadm disconnect r0", runner.Exit(10, disconnectStandalone)).
+		On("drbdadm secondary r0", runner.OK("")).On("drbdadm connect --discard-my-data r0", runner.OK(""))
+	e = &Executor{Drbd: &drbdadm.Client{Runner: f}, Log: logging.NewTestLogger("t", &log),
+		State: states(dev("StandAlone", "Primary", "UpToDate", 36))}
+	require.NoError(t, e.Commit(context.Background(), victimPlan(t)))
 }

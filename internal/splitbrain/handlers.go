@@ -11,6 +11,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/logging"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdadm"
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
@@ -50,20 +51,39 @@ func ReadHandlerEnv(get func(string) (string, bool)) (HandlerEnv, error) {
 	if e.Resource == "" {
 		return e, ErrNoResource
 	}
+	if err := drbdadm.CheckResourceName(e.Resource); err != nil {
+		return e, fmt.Errorf("DRBD_RESOURCE: %w", err)
+	}
 	return e, nil
 }
 
 // Exit codes of the fence-peer handler, as the DRBD kernel module reads them
 // (drbd_nl.c conn_try_outdate_peer). Any other code is "helper broken": the
 // kernel changes no state and, with fencing resource-and-stonith, leaves
-// I/O frozen.
+// I/O frozen. That is the answer that protects data when the handler cannot
+// do its job, so it is the one we give (FencePeerFailed), as drbd-utils'
+// crm-fence-peer.9.sh does.
 const (
+	FencePeerFailed       = 1 // could not do the job: the kernel changes nothing
 	FencePeerInconsistent = 3 // peer disk Inconsistent or worse: it cannot be promoted
 	FencePeerOutdated     = 4 // constraint in place: the peer cannot be promoted
-	FencePeerUnreachable  = 5 // nothing placed; the kernel outdates the peer only if our disk is UpToDate
-	FencePeerPrimary      = 6 // the peer fenced us: the kernel outdates our disk
-	FencePeerStonithed    = 7 // never returned: we do not shoot nodes
+	// FencePeerUnreachable makes the kernel outdate the peer whenever one of
+	// our volumes is UpToDate; we answer it only with a constraint placed,
+	// or when none of our volumes is UpToDate (then the kernel does nothing).
+	FencePeerUnreachable = 5
+	FencePeerPrimary     = 6 // the peer fenced us: the kernel outdates our disk
+	FencePeerStonithed   = 7 // constraint placed and the peer is cleanly down (fenced)
 )
+
+// fenceCodes are the answers the kernel defines, plus FencePeerFailed.
+var fenceCodes = map[int]bool{FencePeerFailed: true, FencePeerInconsistent: true, FencePeerOutdated: true,
+	FencePeerUnreachable: true, FencePeerPrimary: true, FencePeerStonithed: true}
+
+// diskStates are the disk states DRBD 8.4 and 9 print. A word outside
+// this set means we do not understand the state, and a fencing decision
+// must not rest on it.
+var diskStates = map[string]bool{"Diskless": true, "Attaching": true, "Detaching": true, "Failed": true,
+	"Negotiating": true, "Inconsistent": true, "Outdated": true, "DUnknown": true, "Consistent": true, "UpToDate": true}
 
 // DeviceFunc reads the state of one minor from /proc/drbd. Handlers must
 // not call drbdsetup: they may run inside a kernel callback of a drbdsetup
@@ -72,18 +92,23 @@ type DeviceFunc func(ctx context.Context, minor int) (drbdproc.Device, error)
 
 // Handlers are the drbd.conf handlers.
 type Handlers struct {
-	Env     HandlerEnv
-	Node    string // this node's name, uname -n
-	CRM     *crm.Client
-	Device  DeviceFunc
-	Runner  runner.Runner
-	Log     *logging.Logger
-	Marker  func(marker.Marker) error // records a confirmed split brain (marker.Store.Record)
-	Notify  string                    // shell command run on split brain, "" for none
-	Now     func() time.Time
-	Timeout time.Duration // bound on each external command
+	Env    HandlerEnv
+	Node   string // this node's name, uname -n
+	CRM    *crm.Client
+	Device DeviceFunc
+	Runner runner.Runner
+	Log    *logging.Logger
+	Marker func(marker.Marker) error // records a confirmed split brain (marker.Store.Record)
+	// ClearMarker forgets the resource's split-brain marker once a resync
+	// made both disks UpToDate (marker.Store.Clear); nil: none.
+	ClearMarker func(res string) error
+	Notify      string // shell command run on split brain, "" for none
+	Now         func() time.Time
+	Timeout     time.Duration // bound on each external command
 }
 
+// ctx bounds one external command: each gets the whole Timeout, so a slow
+// first cibadmin cannot starve the one that places the constraint.
 func (h *Handlers) ctx(parent context.Context) (context.Context, context.CancelFunc) {
 	t := h.Timeout
 	if t == 0 {
@@ -92,27 +117,45 @@ func (h *Handlers) ctx(parent context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(parent, t)
 }
 
-func (h *Handlers) minor() (int, bool) {
+// devices reads every minor of the resource (DRBD_MINOR may list several
+// volumes). It fails when there is none, when one cannot be read, is not
+// configured, or shows a disk state we do not know: a fencing decision
+// must see every volume.
+func (h *Handlers) devices(parent context.Context) ([]drbdproc.Device, error) {
 	if len(h.Env.Minors) == 0 {
-		return 0, false
+		return nil, errors.New("DRBD_MINOR not set: cannot check the disk states")
 	}
-	return h.Env.Minors[0], true
+	var devs []drbdproc.Device
+	for _, m := range h.Env.Minors {
+		ctx, cancel := h.ctx(parent)
+		d, err := h.Device(ctx, m)
+		cancel()
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("read state of minor %d: %w", m, err)
+		case !d.Configured():
+			return nil, fmt.Errorf("minor %d is not configured (cs:%q)", m, d.CState)
+		case !diskStates[d.Disk] || !diskStates[d.PeerDisk]:
+			return nil, fmt.Errorf("minor %d: disk states %q/%q not understood", m, d.Disk, d.PeerDisk)
+		}
+		devs = append(devs, d)
+	}
+	return devs, nil
 }
 
 // Guard runs a fence-peer step and maps every failure, panics included, to
-// FencePeerUnreachable, so that the kernel always gets a code it knows. The
-// trade-off is deliberate: with resource-and-stonith an unknown code would
-// freeze I/O until an operator steps in; 5 tells the kernel "nothing
-// placed", and it outdates the peer only when our own disk is UpToDate.
+// FencePeerFailed, so that the kernel never gets an answer from the wrong
+// class: 1 changes no state, while 5 would outdate the peer with nothing
+// placed.
 func (h *Handlers) Guard(step func() int) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
-			h.Log.Errorf("fence-peer %s: internal error: %v; exiting %d (no constraint placed)", h.Env.Resource, r, FencePeerUnreachable)
-			code = FencePeerUnreachable
+			h.Log.Errorf("fence-peer %s: internal error: %v; exiting %d (no constraint placed)", h.Env.Resource, r, FencePeerFailed)
+			code = FencePeerFailed
 		}
-		if code < FencePeerInconsistent || code > FencePeerStonithed {
-			h.Log.Errorf("fence-peer %s: code %d is not a fence-peer code; exiting %d", h.Env.Resource, code, FencePeerUnreachable)
-			code = FencePeerUnreachable
+		if !fenceCodes[code] {
+			h.Log.Errorf("fence-peer %s: code %d is not a fence-peer code; exiting %d", h.Env.Resource, code, FencePeerFailed)
+			code = FencePeerFailed
 		}
 	}()
 	return step()
@@ -120,81 +163,112 @@ func (h *Handlers) Guard(step func() int) (code int) {
 
 // FencePeer keeps the promoted role off the peer by placing a location
 // constraint for this node only. Outcomes:
-//   - 3: the peer's disk is Inconsistent or worse (nothing placed).
+//   - 1: it could not do its job (state unreadable or not understood, some
+//     but not all volumes UpToDate, no cluster, no promotable clone, the
+//     constraint rejected or unreadable): the kernel changes nothing.
+//   - 3: every peer disk is Inconsistent or worse (nothing placed).
 //   - 4: our constraint is in place (placed now or already there).
-//   - 5: our disk is not UpToDate (we must not pin promotion to stale data),
-//     no cluster answered, no promotable clone manages the resource, or an
-//     error: nothing placed.
+//   - 5: none of our volumes is UpToDate: nothing placed, and the kernel
+//     outdates nothing either (we must not pin promotion to stale data).
 //   - 6: a constraint with our id keeps the role on the peer instead: the
 //     peer fenced us first and is the active Primary.
 func (h *Handlers) FencePeer(parent context.Context) int {
 	return h.Guard(func() int {
 		res := h.Env.Resource
-		ctx, cancel := h.ctx(parent)
-		defer cancel()
 		h.Log.Infof("fence-peer %s: peer %s (%s %s), minors %v", res, h.Env.Peer, h.Env.PeerAF, h.Env.PeerAddress, h.Env.Minors)
-		if m, ok := h.minor(); ok {
-			d, err := h.Device(ctx, m)
-			switch {
-			case err != nil:
-				h.Log.Errorf("fence-peer %s: read state of minor %d: %v", res, m, err)
-				return FencePeerUnreachable
-			case d.PeerDisk == "Inconsistent" || d.PeerDisk == "Failed" || d.PeerDisk == "Diskless":
-				h.Log.Infof("fence-peer %s: peer disk is %s: it cannot be promoted; nothing to place", res, d.PeerDisk)
-				return FencePeerInconsistent
-			case d.Disk != "UpToDate":
-				h.Log.Warnf("fence-peer %s: my disk is %s, not UpToDate: not placing a constraint", res, d.Disk)
-				return FencePeerUnreachable
-			}
-		} else {
-			h.Log.Warnf("fence-peer %s: DRBD_MINOR not set; cannot check my disk state, not placing a constraint", res)
-			return FencePeerUnreachable
-		}
-		p, err := h.CRM.FindPromotable(ctx, res)
+		devs, err := h.devices(parent)
 		if err != nil {
-			h.Log.Errorf("fence-peer %s: %v; no constraint placed", res, err)
-			return FencePeerUnreachable
+			h.Log.Errorf("fence-peer %s: %v; no constraint placed, exiting %d", res, err, FencePeerFailed)
+			return FencePeerFailed
 		}
-		if p == nil {
-			h.Log.Errorf("fence-peer %s: no promotable clone of ocf:linbit:drbd or ocf:mfs:drbd has drbd_resource=%s; no constraint placed", res, res)
-			return FencePeerUnreachable
+		upToDate, peerBad := 0, 0
+		for _, d := range devs {
+			if d.Disk == "UpToDate" {
+				upToDate++
+			}
+			if d.PeerDisk == "Inconsistent" || d.PeerDisk == "Failed" || d.PeerDisk == "Diskless" {
+				peerBad++
+			}
 		}
-		id := crm.FenceID(res, p.ID)
-		err = h.CRM.Create(ctx, crm.FenceConstraint(res, p.ID, h.Node))
-		if err == nil {
-			h.Log.Infof("fence-peer %s: placed constraint %s: %s promoted only on %s", res, id, p.ID, h.Node)
-			return FencePeerOutdated
-		}
-		if !errors.Is(err, crm.ErrExists) {
-			h.Log.Errorf("fence-peer %s: place constraint %s: %v", res, id, err)
-			return FencePeerUnreachable
-		}
-		c, qerr := h.CRM.Query(ctx, id)
 		switch {
-		case qerr != nil:
-			h.Log.Errorf("fence-peer %s: constraint %s exists but cannot be read: %v", res, id, qerr)
+		case peerBad == len(devs):
+			h.Log.Infof("fence-peer %s: peer disk is %s: it cannot be promoted; nothing to place", res, devs[0].PeerDisk)
+			return FencePeerInconsistent
+		case upToDate == 0:
+			h.Log.Warnf("fence-peer %s: my disk is %s, not UpToDate: not placing a constraint", res, devs[0].Disk)
 			return FencePeerUnreachable
-		case c == nil:
-			h.Log.Errorf("fence-peer %s: constraint %s vanished while placing it", res, id)
-			return FencePeerUnreachable
-		case c.FencesAllBut(h.Node):
-			h.Log.Infof("fence-peer %s: constraint %s already in place for %s", res, id, h.Node)
-			return FencePeerOutdated
-		case c.Node != "" && c.Node != h.Node:
-			h.Log.Warnf("fence-peer %s: constraint %s keeps %s promoted on %s: the peer fenced us; outdating myself", res, id, p.ID, c.Node)
-			return FencePeerPrimary
+		case upToDate < len(devs):
+			// The kernel outdates every volume of the peer on 5 when any of
+			// ours is UpToDate; pinning promotion here would keep stale ones.
+			h.Log.Errorf("fence-peer %s: only %d of %d volumes are UpToDate here; not placing a constraint, exiting %d", res, upToDate, len(devs), FencePeerFailed)
+			return FencePeerFailed
 		}
-		h.Log.Errorf("fence-peer %s: constraint %s exists with an unexpected shape; leaving it alone", res, id)
-		return FencePeerUnreachable
+		return h.placeConstraint(parent)
 	})
 }
 
+// placeConstraint places our constraint and answers 4, 6 (the peer's is
+// there) or 1.
+func (h *Handlers) placeConstraint(parent context.Context) int {
+	res := h.Env.Resource
+	fail := func(format string, a ...any) int {
+		h.Log.Errorf("fence-peer %s: %s; exiting %d", res, fmt.Sprintf(format, a...), FencePeerFailed)
+		return FencePeerFailed
+	}
+	ctx, cancel := h.ctx(parent)
+	p, err := h.CRM.FindPromotable(ctx, res)
+	cancel()
+	if err != nil {
+		return fail("%v; no constraint placed", err)
+	}
+	if p == nil {
+		return fail("no promotable clone of ocf:linbit:drbd or ocf:mfs:drbd has drbd_resource=%s; no constraint placed", res)
+	}
+	id := crm.FenceID(res, p.ID)
+	// Schedulers before 2.1 drop a rule whose role is Promoted, and the
+	// constraint would then fence nothing; Master is what every version
+	// reads, so it is the answer whenever the dialect cannot be learnt.
+	ctx, cancel = h.ctx(parent)
+	d, derr := h.CRM.Dialect(ctx)
+	cancel()
+	if derr != nil {
+		h.Log.Warnf("fence-peer %s: Pacemaker's dialect unknown (%v); naming the role %s", res, derr, d.PromotedRole())
+	}
+	ctx, cancel = h.ctx(parent)
+	err = h.CRM.Create(ctx, crm.FenceConstraint(res, p.ID, h.Node, d))
+	cancel()
+	if err == nil {
+		h.Log.Infof("fence-peer %s: placed constraint %s: %s promoted only on %s", res, id, p.ID, h.Node)
+		return FencePeerOutdated
+	}
+	if !errors.Is(err, crm.ErrExists) {
+		return fail("place constraint %s: %v", id, err)
+	}
+	ctx, cancel = h.ctx(parent)
+	c, qerr := h.CRM.Query(ctx, id)
+	cancel()
+	switch {
+	case qerr != nil:
+		return fail("constraint %s exists but cannot be read: %v", id, qerr)
+	case c == nil:
+		return fail("constraint %s vanished while placing it", id)
+	case c.FencesAllBut(h.Node):
+		h.Log.Infof("fence-peer %s: constraint %s already in place for %s", res, id, h.Node)
+		return FencePeerOutdated
+	case c.Node != "" && c.Node != h.Node:
+		h.Log.Warnf("fence-peer %s: constraint %s keeps %s promoted on %s: the peer fenced us; outdating myself", res, id, p.ID, c.Node)
+		return FencePeerPrimary
+	}
+	return fail("constraint %s exists with an unexpected shape; leaving it alone", id)
+}
+
 // UnfencePeer (after-resync-target) removes the fencing constraint once
-// this node's and the peer's disks are both UpToDate, and only when the
-// constraint with our id has the shape this package and crm-fence-peer.sh
-// place. It returns 0 when removed or when there was nothing to remove, and
-// an error when the constraint stays (disks not UpToDate, foreign shape,
-// Pacemaker errors). The kernel ignores this handler's exit code.
+// this node's and the peer's disks are both UpToDate on every minor, and
+// only when the constraint with our id has the shape this package and
+// crm-fence-peer.sh place. It returns 0 when removed or when there was
+// nothing to remove, and an error when the constraint stays (disks not
+// UpToDate, foreign shape, Pacemaker errors). The kernel ignores this
+// handler's exit code.
 func (h *Handlers) UnfencePeer(parent context.Context) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -205,20 +279,25 @@ func (h *Handlers) UnfencePeer(parent context.Context) (err error) {
 		}
 	}()
 	res := h.Env.Resource
-	ctx, cancel := h.ctx(parent)
-	defer cancel()
-	m, ok := h.minor()
-	if !ok {
-		return fmt.Errorf("DRBD_MINOR not set: cannot check the disk states; constraint left in place")
-	}
-	d, err := h.Device(ctx, m)
+	devs, err := h.devices(parent)
 	if err != nil {
-		return fmt.Errorf("read state of minor %d: %w; constraint left in place", m, err)
+		return fmt.Errorf("%w; constraint left in place", err)
 	}
-	if d.Disk != "UpToDate" || d.PeerDisk != "UpToDate" {
-		return fmt.Errorf("disks are %s/%s, not both UpToDate: constraint left in place", d.Disk, d.PeerDisk)
+	for _, d := range devs {
+		if d.Disk != "UpToDate" || d.PeerDisk != "UpToDate" {
+			return fmt.Errorf("minor %d: disks are %s/%s, not both UpToDate: constraint left in place", d.Minor, d.Disk, d.PeerDisk)
+		}
 	}
+	// The resync is done, so a split brain recorded before it is over, even
+	// when an operator resolved it by hand.
+	if h.ClearMarker != nil {
+		if err := h.ClearMarker(res); err != nil {
+			h.Log.Warnf("unfence-peer %s: clear the split-brain marker: %v", res, err)
+		}
+	}
+	ctx, cancel := h.ctx(parent)
 	p, err := h.CRM.FindPromotable(ctx, res)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -227,7 +306,9 @@ func (h *Handlers) UnfencePeer(parent context.Context) (err error) {
 		return nil
 	}
 	id := crm.FenceID(res, p.ID)
+	ctx, cancel = h.ctx(parent)
 	c, err := h.CRM.Query(ctx, id)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -238,7 +319,10 @@ func (h *Handlers) UnfencePeer(parent context.Context) (err error) {
 	if c.Rsc != p.ID || c.Node == "" || !c.FencesAllBut(c.Node) {
 		return fmt.Errorf("constraint %s does not have the fencing shape we place; left in place", id)
 	}
-	if err := h.CRM.Delete(ctx, id); err != nil {
+	ctx, cancel = h.ctx(parent)
+	err = h.CRM.Delete(ctx, id)
+	cancel()
+	if err != nil {
 		return err
 	}
 	h.Log.Infof("unfence-peer %s: both disks UpToDate; removed constraint %s", res, id)

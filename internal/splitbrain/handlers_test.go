@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +33,9 @@ const (
 	fenceID     = "drbd-fence-by-handler-r0-ms_drbd"
 	createNode1 = `cibadmin -C -o constraints -X <rsc_location rsc="ms_drbd" id="drbd-fence-by-handler-r0-ms_drbd"><rule role="Promoted" score="-INFINITY" id="drbd-fence-by-handler-r0-rule-ms_drbd"><expression attribute="#uname" operation="ne" value="node1" id="drbd-fence-by-handler-r0-expr-1-ms_drbd"/></rule></rsc_location>`
 	queryFence  = "cibadmin -Q --xpath //rsc_location[@id='" + fenceID + "']"
-	deleteFence = `cibadmin -D -o constraints -X <rsc_location id="` + fenceID + `"/>`
+	// Asked before placing a constraint, to name its role as the cluster does.
+	dialectQuery = "cibadmin -Q --xpath /cib --no-children"
+	deleteFence  = `cibadmin -D -o constraints -X <rsc_location id="` + fenceID + `"/>`
 )
 
 var labEnv = map[string]string{"DRBD_RESOURCE": "r0", "DRBD_MINOR": "0", "DRBD_PEER": "node2",
@@ -82,6 +85,7 @@ func TestFencePeer(t *testing.T) {
   </rule>
 </rsc_location>
 `
+	dialect, cib21 := dialectQuery, runner.OK(crmFixture(t, "cibadmin-Q-cib-nochildren-2.1.5.xml"))
 	tests := []struct {
 		name  string
 		dev   drbdproc.Device
@@ -92,31 +96,31 @@ func TestFencePeer(t *testing.T) {
 		log   string
 	}{
 		{name: "placed", dev: lostPeer, setup: func(f *runner.Fake) {
-			f.On("cibadmin -Q -o resources", resources).On(createNode1, runner.OK(""))
-		}, code: 4, calls: []string{"cibadmin -Q -o resources", createNode1}, log: "placed constraint " + fenceID},
+			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, runner.OK(""))
+		}, code: 4, calls: []string{"cibadmin -Q -o resources", dialect, createNode1}, log: "placed constraint " + fenceID},
 		{name: "already ours", dev: lostPeer, setup: func(f *runner.Fake) {
-			f.On("cibadmin -Q -o resources", resources).On(createNode1, exists).On(queryFence, runner.OK(crmFixture(t, "cibadmin-query-fence.txt")))
-		}, code: 4, calls: []string{"cibadmin -Q -o resources", createNode1, queryFence}, log: "already in place"},
+			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, exists).On(queryFence, runner.OK(crmFixture(t, "cibadmin-query-fence.txt")))
+		}, code: 4, calls: []string{"cibadmin -Q -o resources", dialect, createNode1, queryFence}, log: "already in place"},
 		{name: "peer fenced us", dev: lostPeer, setup: func(f *runner.Fake) {
-			f.On("cibadmin -Q -o resources", resources).On(createNode1, exists).On(queryFence, runner.OK(peerFence))
+			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, exists).On(queryFence, runner.OK(peerFence))
 		}, code: 6, log: "the peer fenced us"},
 		{name: "peer inconsistent", dev: drbdproc.Device{CState: "WFConnection", Disk: "UpToDate", PeerDisk: "Inconsistent"},
 			setup: func(*runner.Fake) {}, code: 3, calls: nil},
 		{name: "my disk outdated", dev: drbdproc.Device{CState: "WFConnection", Disk: "Outdated", PeerDisk: "DUnknown"},
 			setup: func(*runner.Fake) {}, code: 5, log: "not placing"},
-		{name: "proc unreadable", derr: errors.New("no /proc/drbd"), setup: func(*runner.Fake) {}, code: 5},
+		{name: "proc unreadable", derr: errors.New("no /proc/drbd"), setup: func(*runner.Fake) {}, code: 1},
 		{name: "no cluster", dev: lostPeer, setup: func(f *runner.Fake) {
 			f.On("cibadmin -Q -o resources", runner.Exit(102, "Could not connect to the CIB: Transport endpoint is not connected\n"))
-		}, code: 5, log: "no Pacemaker cluster"},
+		}, code: 1, log: "no Pacemaker cluster"},
 		{name: "no clone for the resource", dev: lostPeer, setup: func(f *runner.Fake) {
 			f.On("cibadmin -Q -o resources", runner.OK("<resources/>"))
-		}, code: 5, log: "no promotable clone"},
+		}, code: 1, log: "no promotable clone"},
 		{name: "cib refuses", dev: lostPeer, setup: func(f *runner.Fake) {
-			f.On("cibadmin -Q -o resources", resources).On(createNode1, runner.Exit(103, "Call cib_create failed: Update does not conform to the configured schema\n"))
-		}, code: 5, log: "does not conform"},
+			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, runner.Exit(103, "Call cib_create failed: Update does not conform to the configured schema\n"))
+		}, code: 1, log: "does not conform"},
 		{name: "cibadmin hangs", dev: lostPeer, setup: func(f *runner.Fake) {
 			f.On("cibadmin -Q -o resources", runner.Answer{Result: runner.Result{ExitCode: -1}, Err: context.DeadlineExceeded})
-		}, code: 5},
+		}, code: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,18 +139,6 @@ func TestFencePeer(t *testing.T) {
 	}
 }
 
-func TestGuardNeverLeaksAnUnknownCode(t *testing.T) {
-	h, log := handlers(t, &runner.Fake{}, lostPeer, nil)
-	assert.Equal(t, 5, h.Guard(func() int { panic("boom") }))
-	assert.Contains(t, log.String(), "internal error: boom")
-	assert.Equal(t, 5, h.Guard(func() int { return 1 }))
-	assert.Equal(t, 5, h.Guard(func() int { return 0 }))
-	assert.Equal(t, 4, h.Guard(func() int { return 4 }))
-	// A nil client is a bug, not a frozen device.
-	h.CRM = nil
-	assert.Equal(t, 5, h.FencePeer(context.Background()))
-}
-
 func TestUnfencePeer(t *testing.T) {
 	resynced := drbdproc.Device{CState: "Connected", Role: "Secondary", PeerRole: "Primary", Disk: "UpToDate", PeerDisk: "UpToDate"}
 	resources := runner.OK(crmFixture(t, "cibadmin-Q-resources.xml"))
@@ -154,8 +146,11 @@ func TestUnfencePeer(t *testing.T) {
 		f := (&runner.Fake{}).On("cibadmin -Q -o resources", resources).
 			On(queryFence, runner.OK(crmFixture(t, "cibadmin-query-fence.txt"))).On(deleteFence, runner.OK(""))
 		h, log := handlers(t, f, resynced, nil)
+		var cleared []string
+		h.ClearMarker = func(res string) error { cleared = append(cleared, res); return nil }
 		require.NoError(t, h.UnfencePeer(context.Background()))
 		assert.Equal(t, []string{"cibadmin -Q -o resources", queryFence, deleteFence}, f.Calls())
+		assert.Equal(t, []string{"r0"}, cleared, "the resync ended the split brain")
 		assert.Contains(t, log.String(), "removed constraint")
 	})
 	t.Run("nothing to remove", func(t *testing.T) {
@@ -204,4 +199,32 @@ func TestSplitBrainRecordsAndNotifies(t *testing.T) {
 	err := h2.SplitBrain(context.Background())
 	assert.ErrorContains(t, err, "read-only fs")
 	assert.ErrorContains(t, err, "notify command")
+}
+
+// Issue 17, finding 5: schedulers before Pacemaker 2.1 drop a rule whose
+// role is "Promoted" ("Bad role specified"), so a constraint written that
+// way fences nothing while the handler reports 4. The role follows the CIB:
+// Master on 2.0 (and when the CIB's dialect cannot be read), Promoted on
+// 2.1 and later.
+func TestFencePeerNamesTheRoleAsTheClusterDoes(t *testing.T) {
+	resources := runner.OK(crmFixture(t, "cibadmin-Q-resources.xml"))
+	dialect := dialectQuery
+	createMaster := strings.Replace(createNode1, `role="Promoted"`, `role="Master"`, 1)
+	for _, tt := range []struct {
+		name   string
+		answer runner.Answer
+		create string
+	}{
+		{"Pacemaker 2.0.5", runner.OK(crmFixture(t, "cibadmin-Q-cib-nochildren-2.0.5.xml")), createMaster},
+		{"Pacemaker 2.1.5", runner.OK(crmFixture(t, "cibadmin-Q-cib-nochildren-2.1.5.xml")), createNode1},
+		{"Pacemaker 3.0", runner.OK(crmFixture(t, "cibadmin-Q-cib-nochildren-3.0.xml")), createNode1},
+		{"dialect unreadable", runner.Exit(1, "cibadmin: error\n"), createMaster},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := (&runner.Fake{}).On("cibadmin -Q -o resources", resources).On(dialect, tt.answer).On(tt.create, runner.OK(""))
+			h, _ := handlers(t, f, lostPeer, nil)
+			assert.Equal(t, 4, h.FencePeer(context.Background()))
+			assert.Equal(t, []string{"cibadmin -Q -o resources", dialect, tt.create}, f.Calls())
+		})
+	}
 }

@@ -38,7 +38,8 @@ func TestLockExcludesAndNamesHolder(t *testing.T) {
 }
 
 func TestLockUnwritableDir(t *testing.T) {
-	_, err := TryLock(filepath.Join(t.TempDir(), "missing", "x.lock"))
+	// The lock directory is created, but not its parents.
+	_, err := TryLock(filepath.Join(t.TempDir(), "missing", "deeper", "x.lock"))
 	assert.Error(t, err)
 	assert.NotErrorIs(t, err, ErrLocked)
 }

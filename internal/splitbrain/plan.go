@@ -68,8 +68,38 @@ func (u Usage) String() string {
 type Cluster struct {
 	Present  bool   // a Pacemaker cluster answered
 	Resource string // the promotable clone managing this DRBD resource, "" when none
-	Promoted string // node running the promoted instance, "" when none
+	Promoted string // the one node running the promoted instance; "" when none or several
+	// PromotedOn lists every node running a promoted instance, sorted; two
+	// right after a partition heals, and then Pacemaker tells nothing.
+	PromotedOn []string
 }
+
+// promotedOn reports whether Pacemaker runs a promoted instance on node.
+func (c Cluster) promotedOn(node string) bool {
+	for _, n := range c.PromotedOn {
+		if n == node {
+			return true
+		}
+	}
+	return c.Promoted != "" && c.Promoted == node
+}
+
+// promotedElsewhere returns a node other than node that runs a promoted
+// instance, "" when none.
+func (c Cluster) promotedElsewhere(node string) string {
+	for _, n := range c.PromotedOn {
+		if n != node {
+			return n
+		}
+	}
+	if c.Promoted != node {
+		return c.Promoted
+	}
+	return ""
+}
+
+// ambiguous reports whether Pacemaker promotes the clone on several nodes.
+func (c Cluster) ambiguous() bool { return len(c.PromotedOn) > 1 }
 
 // Facts is everything the planner looks at.
 type Facts struct {
@@ -158,7 +188,7 @@ func Decide(f Facts, o Options) (*Plan, *Refusal) {
 		if d.Disk == "Diskless" {
 			return refuse("this node is Diskless: nothing to discard; attach the disk first")
 		}
-		promotedHere := f.Cluster.Promoted != "" && f.Cluster.Promoted == f.Node
+		promotedHere := f.Cluster.promotedOn(f.Node)
 		if f.Usage.InUse() && !o.Force {
 			return refuse("the device of %s is %s: stop the service and unmount before discarding (or --force)", res, f.Usage)
 		}
@@ -184,14 +214,14 @@ func Decide(f Facts, o Options) (*Plan, *Refusal) {
 	if d.Disk != "UpToDate" && !o.Force {
 		return refuse("this node's disk is %s, not UpToDate: keeping it would resync stale data to the peer (--force to keep it anyway)", d.Disk)
 	}
-	if f.Cluster.Promoted != "" && f.Cluster.Promoted != f.Node && !o.Force {
-		return refuse("Pacemaker runs the promoted instance of %s on %s, not here: that node looks like the survivor (--force to keep this node's data anyway)", f.Cluster.Resource, f.Cluster.Promoted)
+	if other := f.Cluster.promotedElsewhere(f.Node); other != "" && !o.Force {
+		return refuse("Pacemaker runs the promoted instance of %s on %s, not here: that node looks like the survivor (--force to keep this node's data anyway)", f.Cluster.Resource, other)
 	}
 	if d.Disk != "UpToDate" {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("this node's disk is %s: the peer will be overwritten with it", d.Disk))
 	}
-	if f.Cluster.Promoted != "" && f.Cluster.Promoted != f.Node {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("Pacemaker promotes %s on %s: its writes since the split will be discarded when it becomes the victim", f.Cluster.Resource, f.Cluster.Promoted))
+	if other := f.Cluster.promotedElsewhere(f.Node); other != "" {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("Pacemaker promotes %s on %s: its writes since the split will be discarded when it becomes the victim", f.Cluster.Resource, other))
 	}
 	if cs == "StandAlone" {
 		p.Commands = append(p.Commands, Command{Verb: "connect", Argv: []string{"drbdadm", "connect", res}})
@@ -210,6 +240,10 @@ func chooseRole(f Facts, o Options) (Role, string, *Refusal) {
 	}
 	d := f.Device
 	c := f.Cluster
+	if c.ambiguous() {
+		return "", "", &Refusal{Facts: f, Reason: fmt.Sprintf("Pacemaker has %s promoted on more than one node (%s), as right after a partition heals: it does not tell which holds the good data; choose --keep-local or --discard-local",
+			c.Resource, strings.Join(c.PromotedOn, ", "))}
+	}
 	if c.Promoted != "" && c.Promoted == f.Node {
 		if d.Role == "Primary" {
 			return Survivor, fmt.Sprintf("Pacemaker promotes %s on this node (%s) and it is Primary", c.Resource, f.Node), nil
@@ -257,6 +291,8 @@ func (f Facts) Describe() string {
 		b.WriteString("pacemaker: no cluster\n")
 	case f.Cluster.Resource == "":
 		b.WriteString("pacemaker: no promotable clone for this resource\n")
+	case f.Cluster.ambiguous():
+		fmt.Fprintf(&b, "pacemaker: %s promoted on %s\n", f.Cluster.Resource, strings.Join(f.Cluster.PromotedOn, " and "))
 	case f.Cluster.Promoted == "":
 		fmt.Fprintf(&b, "pacemaker: %s promoted nowhere\n", f.Cluster.Resource)
 	default:

@@ -26,6 +26,7 @@ func TestDecide(t *testing.T) {
 	promotedHere := Cluster{Present: true, Resource: "ms_drbd", Promoted: "node1"}
 	promotedPeer := Cluster{Present: true, Resource: "ms_drbd", Promoted: "node2"}
 	promotedNowhere := Cluster{Present: true, Resource: "ms_drbd"}
+	promotedBoth := Cluster{Present: true, Resource: "ms_drbd", PromotedOn: []string{"node1", "node2"}}
 	mounted := Usage{Mounts: []string{"/data"}}
 	held := Usage{PIDs: []int{4242}}
 
@@ -56,6 +57,13 @@ func TestDecide(t *testing.T) {
 		{name: "not up", dev: drbdproc.Device{CState: "Unconfigured"}, opts: Options{Choice: DiscardLocal}, refusal: "not up"},
 		{name: "transient", dev: dev("NetworkFailure", "Primary", "UpToDate", 0), opts: Options{Choice: DiscardLocal}, refusal: "transient state NetworkFailure"},
 
+		// Finding 3: promoted on both nodes, the victim case must still
+		// see that Pacemaker promotes it here.
+		{name: "promoted on both, auto", dev: standalonePrimary, cluster: promotedBoth, refusal: "more than one node"},
+		{name: "promoted on both, explicit victim", dev: standalonePrimary, cluster: promotedBoth, opts: Options{Choice: DiscardLocal},
+			refusal: "promoted instance of ms_drbd on this node"},
+		{name: "promoted on both, explicit survivor", dev: standalonePrimary, cluster: promotedBoth, opts: Options{Choice: KeepLocal},
+			refusal: "on node2, not here"},
 		{name: "explicit victim, primary standalone", dev: standalonePrimary, cluster: noCluster, opts: Options{Choice: DiscardLocal},
 			role: Victim, commands: discard, warning: "36 KiB"},
 		{name: "explicit victim, secondary: no demotion", dev: standaloneSecondary, opts: Options{Choice: DiscardLocal},

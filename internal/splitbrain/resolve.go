@@ -98,6 +98,14 @@ func (r *Resolver) resolve(ctx context.Context, q Request) error {
 	case q.KeepLocal:
 		opts.Choice = KeepLocal
 	}
+	if err := drbdadm.CheckResourceName(res); err != nil {
+		return &Refusal{Reason: err.Error()}
+	}
+	if q.Peer != "" {
+		if err := CheckHost(q.Peer); err != nil {
+			return &Refusal{Reason: "--peer: " + err.Error()}
+		}
+	}
 	lock, err := TryLock(LockPath(r.LockDir, res))
 	if errors.Is(err, ErrLocked) {
 		return &Refusal{Reason: fmt.Sprintf("another drbd-splitbrain resolve is running: %v", err)}
@@ -223,12 +231,19 @@ func (role Role) other() Role {
 	return Victim
 }
 
+// peerArgv is the ssh command running the peer's side. "--" ends ssh's
+// options before the host, and every remote word is quoted, because ssh
+// hands them, joined, to the peer's shell (host and resource are checked
+// as well: quoting is the second line of defence).
 func (p *Plan) peerArgv(host string, timeout time.Duration) []string {
-	argv := []string{"ssh", "-o", "BatchMode=yes", host}
+	argv := []string{"ssh", "-o", "BatchMode=yes", "--", host}
 	args := p.PeerArgs
 	// Keep the resource last; pass our timeout so both sides give up together.
-	argv = append(argv, args[:len(args)-1]...)
-	return append(argv, "--timeout", timeout.String(), args[len(args)-1])
+	words := append(append([]string{}, args[:len(args)-1]...), "--timeout", timeout.String(), args[len(args)-1])
+	for _, w := range words {
+		argv = append(argv, shellQuote(w))
+	}
+	return argv
 }
 
 func (p *Plan) commandList() string {
@@ -317,12 +332,15 @@ func (r *Resolver) Gather(ctx context.Context, res string) (Facts, error) {
 		f.Cluster.Present = true
 		if p != nil {
 			f.Cluster.Resource = p.ID
-			promoted, err := r.CRM.PromotedNode(ctx, p.ID)
+			promoted, err := r.CRM.PromotedNodes(ctx, p.ID)
 			if err != nil {
 				r.Log.Warnf("resolve %s: where is %s promoted: %v", res, p.ID, err)
 				f.Cluster.Present = false
 			}
-			f.Cluster.Promoted = promoted
+			f.Cluster.PromotedOn = promoted
+			if len(promoted) == 1 {
+				f.Cluster.Promoted = promoted[0]
+			}
 		}
 	}
 	return f, nil

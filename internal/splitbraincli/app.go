@@ -96,6 +96,11 @@ func System() Deps {
 	return Deps{
 		Status:  status,
 		Resolve: resolve,
-		Handler: NewHandlerDeps(readDevice, markers.Record, log),
+		Handler: withClear(NewHandlerDeps(readDevice, markers.Record, log), markers.Clear),
 	}
+}
+
+func withClear(d HandlerDeps, clear func(string) error) HandlerDeps {
+	d.ClearMarker = clear
+	return d
 }

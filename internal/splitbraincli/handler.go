@@ -28,6 +28,8 @@ type HandlerDeps struct {
 	Log        *logging.Logger
 	// Marker records a confirmed split brain for `status` (the marker package).
 	Marker func(marker.Marker) error
+	// ClearMarker forgets it after a resync (after-resync-target).
+	ClearMarker func(res string) error
 }
 
 // NotifyEnv names the environment variable that may hold the split-brain
@@ -57,6 +59,14 @@ func HandlerCommand(d HandlerDeps) *cli.Command {
 
 They read DRBD_RESOURCE, DRBD_MINOR, DRBD_PEER(S), DRBD_PEER_ADDRESS,
 DRBD_PEER_AF and DRBD_CONF, set by drbdadm.`,
+		// Without a known handler name nothing ran: that must not read as
+		// success to drbdadm or to an operator testing the line.
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return cli.Exit("handler: name one of split-brain, fence-peer, unfence-peer", 1)
+			}
+			return cli.Exit(fmt.Sprintf("handler: unknown handler %q (split-brain, fence-peer, unfence-peer)", c.Args().First()), 1)
+		},
 		Subcommands: []*cli.Command{
 			{
 				Name:  "split-brain",
@@ -108,15 +118,16 @@ DRBD_PEER_AF and DRBD_CONF, set by drbdadm.`,
 	}
 }
 
-// fencePeer never returns anything but a fence-peer code: even reading the
-// environment or a panic in the wiring ends as 5.
+// fencePeer never returns anything but a fence-peer code: a failure to read
+// the environment or a panic in the wiring ends as 1, "helper broken",
+// which changes no DRBD state.
 func fencePeer(c *cli.Context, d HandlerDeps) (code int) {
 	h := &splitbrain.Handlers{Log: d.Log}
 	return h.Guard(func() int {
 		hh, err := newHandlers(c, d)
 		if err != nil {
 			d.Log.Errorf("fence-peer: %v; no constraint placed", err)
-			return splitbrain.FencePeerUnreachable
+			return splitbrain.FencePeerFailed
 		}
 		h.Env = hh.Env
 		release := handlerLock(c, d, hh.Env.Resource)
@@ -135,7 +146,7 @@ func newHandlers(c *cli.Context, d HandlerDeps) (*splitbrain.Handlers, error) {
 		return nil, fmt.Errorf("hostname: %w", err)
 	}
 	return &splitbrain.Handlers{Env: env, Node: node, CRM: d.CRM, Runner: d.Runner, Log: d.Log,
-		Device: d.ReadDevice, Marker: d.Marker, Timeout: c.Duration("timeout")}, nil
+		Device: d.ReadDevice, Marker: d.Marker, ClearMarker: d.ClearMarker, Timeout: c.Duration("timeout")}, nil
 }
 
 // handlerLock serialises handlers of one resource (the kernel may call

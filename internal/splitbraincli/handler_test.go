@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/logging"
@@ -47,18 +49,23 @@ var drbdEnv = map[string]string{"DRBD_RESOURCE": "r0", "DRBD_MINOR": "0", "DRBD_
 
 func TestHandlerFencePeerExitCodes(t *testing.T) {
 	lost := drbdproc.Device{CState: "WFConnection", Role: "Primary", Disk: "UpToDate", PeerDisk: "DUnknown"}
-	f := (&runner.Fake{}).On("cibadmin -Q -o resources", runner.OK(msResources)).On(createFence, runner.OK(""))
+	// The CIB of the lab's Pacemaker 2.1.5: the role is named Promoted.
+	cib, err := os.ReadFile(filepath.Join("..", "crm", "testdata", "cibadmin-Q-cib-nochildren-2.1.5.xml"))
+	require.NoError(t, err)
+	dialect := "cibadmin -Q --xpath /cib --no-children"
+	f := (&runner.Fake{}).On("cibadmin -Q -o resources", runner.OK(msResources)).
+		On(dialect, runner.OK(string(cib))).On(createFence, runner.OK(""))
 	code, log := runHandler(t, f, drbdEnv, lost, nil, "fence-peer")
 	assert.Equal(t, 4, code, log)
-	assert.Equal(t, []string{"cibadmin -Q -o resources", createFence}, f.Calls())
+	assert.Equal(t, []string{"cibadmin -Q -o resources", dialect, createFence}, f.Calls())
 
-	// Not run by drbdadm: still a code the kernel knows.
+	// Not run by drbdadm: "helper broken", which changes no state.
 	code, log = runHandler(t, &runner.Fake{}, map[string]string{}, lost, nil, "fence-peer")
-	assert.Equal(t, 5, code)
+	assert.Equal(t, 1, code)
 	assert.Contains(t, log, "DRBD_RESOURCE is not set")
 
 	code, _ = runHandler(t, (&runner.Fake{}).On("cibadmin -Q -o resources", runner.Exit(102, "")), drbdEnv, lost, nil, "fence-peer")
-	assert.Equal(t, 5, code)
+	assert.Equal(t, 1, code, "no cluster and an UpToDate disk: never 5")
 }
 
 func TestHandlerUnfenceAndSplitBrain(t *testing.T) {
@@ -82,4 +89,13 @@ func TestHandlerUnfenceAndSplitBrain(t *testing.T) {
 	require.Equal(t, 0, code, log)
 	assert.Equal(t, "r0/node2", marked)
 	assert.Contains(t, log, "detected a split brain")
+}
+
+// Finding 13: `handler` without a name exited 0, so a drbd.conf line
+// missing its handler name looked like success.
+func TestHandlerWithoutNameFails(t *testing.T) {
+	code, _ := runHandler(t, &runner.Fake{}, drbdEnv, drbdproc.Device{}, nil)
+	assert.Equal(t, 1, code)
+	code, _ = runHandler(t, &runner.Fake{}, drbdEnv, drbdproc.Device{}, nil, "fence-per")
+	assert.Equal(t, 1, code)
 }

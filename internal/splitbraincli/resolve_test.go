@@ -99,7 +99,7 @@ func (e *env) run(t *testing.T, args ...string) (int, string) {
 }
 
 func TestResolveVictimWithBackup(t *testing.T) {
-	e := newEnv(t, sbNode2, reconnectingNode2, resyncedNode2).noCluster()
+	e := newEnv(t, sbNode2, sbNode2, reconnectingNode2, resyncedNode2).noCluster()
 	disk := filepath.Join(e.root, "dev/vdb")
 	require.NoError(t, os.MkdirAll(filepath.Dir(disk), 0o755))
 	require.NoError(t, os.WriteFile(disk, append(make([]byte, 3<<20), []byte("victim's write")...), 0o600))
@@ -196,7 +196,7 @@ func TestResolveSurvivorWaitsOnlyAndTimesOut(t *testing.T) {
 func TestResolveRunsPeerOverSSH(t *testing.T) {
 	sbNode1 := sbNode2
 	e := newEnv(t, sbNode1, resyncedNode2).noCluster()
-	ssh := "ssh -o BatchMode=yes node1 drbd-splitbrain resolve --discard-local --yes --timeout 1m0s r0"
+	ssh := "ssh -o BatchMode=yes -- node1 'drbd-splitbrain' 'resolve' '--discard-local' '--yes' '--timeout' '1m0s' 'r0'"
 	e.fake.On("drbdadm connect r0", runner.OK("")).On(ssh, runner.OK("recovered: cs:Connected\n"))
 	code, out := e.run(t, "--keep-local", "--yes", "--peer", "node1", "--timeout", "1m", "r0")
 	require.Equal(t, 0, code, out)
@@ -254,4 +254,63 @@ func TestResolveHelp(t *testing.T) {
 	assert.Contains(t, out, "--discard-local")
 	assert.Contains(t, out, "3 committed but not verified")
 	assert.Empty(t, e.fake.Calls())
+}
+
+// Finding 2: --peer '-oProxyCommand=...' ran a command locally (no "--"
+// before the host) and the resource name reached the peer's shell
+// unquoted. Both are refused before anything runs, and what does run is
+// quoted for the remote shell.
+func TestResolveRefusesCommandInjection(t *testing.T) {
+	for _, tc := range []struct{ name, peer, res string }{
+		{"ssh option as peer", "-oProxyCommand=touch /tmp/x", "r0"},
+		{"peer with a space", "node1 touch", "r0"},
+		{"peer with a shell character", "node1;id", "r0"},
+		{"resource with shell", "node1", "r0;touch${IFS}/tmp/x"},
+		{"resource as option", "node1", "--help"},
+		{"resource with a slash", "node1", "../r0"},
+		{"resource with a quote", "node1", "r0'x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sbNode2).noCluster()
+			code, out := e.run(t, "--keep-local", "--yes", "--peer", tc.peer, "--", tc.res)
+			assert.Equal(t, ExitRefused, code, out)
+			for _, c := range e.fake.Calls() {
+				assert.False(t, strings.HasPrefix(c, "ssh"), "ran %s", c)
+				assert.NotContains(t, c, "drbdadm connect", "ran %s", c)
+			}
+		})
+	}
+	// A valid peer goes after "--", and the remote words are quoted.
+	e := newEnv(t, sbNode2, resyncedNode2).noCluster()
+	ssh := "ssh -o BatchMode=yes -- root@node1.example 'drbd-splitbrain' 'resolve' '--discard-local' '--yes' '--timeout' '1m0s' 'r0'"
+	e.fake.On("drbdadm connect r0", runner.OK("")).On(ssh, runner.OK("recovered\n"))
+	code, out := e.run(t, "--keep-local", "--yes", "--peer", "root@node1.example", "--timeout", "1m", "r0")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, e.fake.Calls(), ssh)
+}
+
+// Finding 3: with the clone promoted on both nodes, as right after a
+// partition heals, the role depended on which `crm_resource --locate` line
+// came first. Both orders now give the same answer: ask the operator.
+// The two-line output is synthetic, built from the lab's one-line capture
+// (testdata crm_resource-locate-clone.txt) with a line per node.
+func TestResolveRoleIgnoresLocateLineOrder(t *testing.T) {
+	both := []string{
+		"resource ms_drbd is running on: node1 Promoted\nresource ms_drbd is running on: node2 Promoted\n",
+		"resource ms_drbd is running on: node2 Promoted\nresource ms_drbd is running on: node1 Promoted\n",
+	}
+	for _, locate := range both {
+		for _, dev := range []drbdproc.Device{sbNode2, reconnectingNode2} {
+			e := newEnv(t, dev)
+			e.fake.On("cibadmin -Q -o resources", runner.OK(msResources)).
+				On("crm_resource --locate -r ms_drbd", runner.OK(locate))
+			code, out := e.run(t, "--yes", "r0")
+			assert.Equal(t, ExitRefused, code, out)
+			assert.Contains(t, out, "promoted on more than one node")
+			for _, c := range e.fake.Calls() {
+				assert.NotContains(t, c, "drbdadm connect")
+				assert.NotContains(t, c, "drbdadm disconnect")
+			}
+		}
+	}
 }

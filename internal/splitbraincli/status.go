@@ -219,14 +219,12 @@ func deviceReport(d drbdproc.Device) DeviceReport {
 	return r
 }
 
-// splitVerdict decides none, suspected or confirmed. Markers of a device seen
-// connected again are removed, so that a later plain disconnect is not
-// mistaken for the old split brain.
+// splitVerdict decides none, suspected or confirmed. It only reads: status
+// is a monitoring command and must not change what it observes. Markers are
+// cleared by resolve and by the after-resync-target handler, once a resync
+// ended the split brain.
 func splitVerdict(d drbdproc.Device, live bool, kernel map[int]bool, m *marker.Store) string {
 	if d.Connected() {
-		if live && m != nil && d.Resource != "" {
-			_ = m.Clear(d.Resource) // best effort; a read-only run may lack the right
-		}
 		return SplitNone
 	}
 	if d.CState != "StandAlone" {

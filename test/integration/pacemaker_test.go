@@ -227,18 +227,7 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 
 	t.Cleanup(func() { _ = exec.Command(filepath.Join(repo, "test/harness/local.sh"), "down").Run() })
 	harness(t, "cluster-start")
-	e := &env{cfg: harness(t, "mfs-setup")}
-	vars := harness(t, "env")
-	for _, l := range strings.Split(vars, "\n") {
-		k, v, _ := strings.Cut(l, "=")
-		switch k {
-		case "DATA":
-			e.data = v
-		case "CLIENT":
-			e.mnt = v
-		}
-	}
-	require.NotEmpty(t, e.data)
+	e := sandboxEnv(t, harness(t, "mfs-setup"))
 
 	out2, err := createPrimitive(t, "p_mfs", []string{"config=" + e.cfg},
 		[]string{"start", "timeout=300s"}, []string{"stop", "timeout=600s"},

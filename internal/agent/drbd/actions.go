@@ -61,7 +61,7 @@ func (in *instance) loadModule(ctx context.Context) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
-	if _, err := runner.Check(ctx, in.a.Runner, "modprobe", "-s", "drbd"); err != nil {
+	if _, err := runner.Check(ctx, roomy{in.a.Runner}, "modprobe", "-s", "drbd"); err != nil {
 		return ocf.Errorf(ocf.ErrInstalled, "cannot load the DRBD kernel module: %w", err)
 	}
 	return nil
@@ -75,8 +75,11 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := validateClone(r.Env.Clone()); err != nil {
+	if err := validateClone(r.Env.Clone(), in.p.ignoreNotify); err != nil {
 		return err
+	}
+	if on, _ := r.Env.BoolParam("connect_only_after_promote", false); on {
+		r.Log.Warnf("connect_only_after_promote is not supported: %s connects at start", in.p.res)
 	}
 	// Fresh from drbdconf: the note may predate a change of minor.
 	in.note.Minor = nil
@@ -84,6 +87,9 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		return err
 	}
 	if err := in.loadModule(ctx); err != nil {
+		return err
+	}
+	if err := in.checkModule(ctx); err != nil {
 		return err
 	}
 	dev, up, err := in.device(ctx)
@@ -190,7 +196,7 @@ func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
 		// drbdadm needs a readable drbdconf; drbdsetup needs only the
 		// name the kernel knows the resource by.
 		r.Log.Warnf("drbdadm down %s: %v; trying drbdsetup", in.p.res, err)
-		if _, err2 := runner.Check(ctx, a.Runner, "drbdsetup", "down", in.p.res); err2 != nil {
+		if _, err2 := runner.Check(ctx, roomy{a.Runner}, "drbdsetup", "down", in.p.res); err2 != nil {
 			return ocf.Errorf(ocf.ErrGeneric, "cannot take %s down: drbdadm: %v; drbdsetup: %v", in.p.res, err, err2)
 		}
 	}
@@ -293,13 +299,11 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 		return err
 	}
 	if dev.Role != "Primary" {
-		if dev.PeerRole == "Primary" {
+		if dev.PeerRole == "Primary" && !in.p.failPromoteEarly {
 			dev = in.waitPeerDemoted(ctx, dev)
 		}
 		if err := in.canPromote(dev); err != nil {
-			// Pacemaker looks elsewhere when the score says so, rather
-			// than retrying here in a loop.
-			_ = in.updateScore(ctx, dev, true)
+			in.lowerScore(ctx)
 			return err
 		}
 		var last error
@@ -323,7 +327,7 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 			return false, nil
 		})
 		if dev, _, _ = in.device(ctx); err != nil {
-			_ = in.updateScore(ctx, dev, true)
+			in.lowerScore(ctx)
 			return err
 		}
 	}
@@ -332,6 +336,16 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 	}
 	r.Log.Infof("%s promoted", in.p.res)
 	return nil
+}
+
+// lowerScore removes the score after a refused promote, so that Pacemaker
+// looks elsewhere rather than retrying here in a loop; the state may still
+// deserve a high score (a Secondary whose peer stays Primary), which the
+// next monitor writes back once the note no longer matches.
+func (in *instance) lowerScore(ctx context.Context) {
+	if err := in.writeScore(ctx, 0, true); err != nil {
+		in.r.Log.Warnf("promotion score: %v", err)
+	}
 }
 
 // Demote implements ocf.Promoter.

@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"time"
+
+	"github.com/prometheus/procfs"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/crm"
 
@@ -22,6 +25,7 @@ import (
 
 const (
 	defaultConf           = "/etc/drbd.conf"
+	defaultScores         = "0 10 1000 10000"
 	defaultConnectTimeout = 10
 	// stateDirDefault is where resource agents keep state that must not
 	// survive a reboot (HA_RSCTMP in resource-agents).
@@ -42,6 +46,13 @@ type Agent struct {
 	// instead of forking crm_attribute every interval, but looks again
 	// after this long in case Pacemaker restarted and lost the attribute.
 	ScoreRecheck time.Duration
+	// AttrdID names the running attribute daemon (attrdIdentity over
+	// /proc); a different name means it restarted and forgot the score.
+	// Its argument is the name last seen, tried first.
+	AttrdID func(hint string) string
+	// Uptime is time since boot (uptime): the note's age must not follow
+	// the wall clock.
+	Uptime func() time.Duration
 	// PeerGrace is how long promote waits for a peer that still reads as
 	// Primary, at most half the promote timeout.
 	PeerGrace time.Duration
@@ -52,7 +63,8 @@ func New() *Agent {
 	return &Agent{Runner: runner.Exec{}, ProcDrbd: drbdproc.DefaultPath,
 		Markers:  marker.Store{Dir: marker.Dir},
 		LookPath: exec.LookPath, Now: time.Now, Poll: 500 * time.Millisecond, ScoreRecheck: 5 * time.Minute,
-		PeerGrace: 30 * time.Second}
+		PeerGrace: 30 * time.Second, Uptime: uptime,
+		AttrdID: func(hint string) string { return attrdIdentity(procfs.DefaultMountPoint, hint) }}
 }
 
 type params struct {
@@ -60,6 +72,17 @@ type params struct {
 	conf           string
 	scores         Scores
 	connectTimeout time.Duration
+	// peerPrimaryRemoves is remove_master_score_if_peer_primary=true.
+	peerPrimaryRemoves bool
+	// warnings are parameters ignored in favour of their default.
+	warnings []string
+	// ignoreNotify is ignore_missing_notifications: notify=false accepted.
+	ignoreNotify bool
+	// failPromoteEarly is fail_promote_early_if_peer_primary: no grace
+	// for a peer that still reads as Primary.
+	failPromoteEarly bool
+	// moduleGE and moduleLT bound the DRBD module's version, "" for none.
+	moduleGE, moduleLT string
 }
 
 func readParams(env *ocf.Env) (params, error) {
@@ -69,11 +92,34 @@ func readParams(env *ocf.Env) (params, error) {
 		return p, ocf.Errorf(ocf.ErrConfigured, "drbd_resource is required")
 	}
 	if v, ok := env.Param("adjust_master_score"); ok && v != "" {
-		s, err := ParseScores(v)
-		if err != nil {
-			return p, ocf.Errorf(ocf.ErrConfigured, "%w", err)
+		// As linbit's agent: a malformed value is logged and the
+		// defaults apply; failing every monitor would stop the resource
+		// cluster-wide over a tuning knob.
+		if s, err := ParseScores(v); err != nil {
+			p.warnings = append(p.warnings, fmt.Sprintf("%v; using the default %q", err, defaultScores))
+		} else {
+			p.scores = s
 		}
-		p.scores = s
+	}
+	p.peerPrimaryRemoves, _ = env.BoolParam("remove_master_score_if_peer_primary", false)
+	p.ignoreNotify, _ = env.BoolParam("ignore_missing_notifications", false)
+	p.failPromoteEarly, _ = env.BoolParam("fail_promote_early_if_peer_primary", false)
+	p.moduleGE = env.ParamOr("require_drbd_module_version_ge", "")
+	p.moduleLT = env.ParamOr("require_drbd_module_version_lt", "")
+	for _, v := range []string{p.moduleGE, p.moduleLT} {
+		if _, ok := parseVersion(v); v != "" && !ok {
+			return p, ocf.Errorf(ocf.ErrConfigured, "require_drbd_module_version: %q is not x.y.z", v)
+		}
+	}
+	if v, ok := env.Get("OCF_RESKEY_wfc_timeout"); ok {
+		// linbit's name for the same wait: empty or not a number means
+		// "do not wait".
+		secs, err := strconv.Atoi(v)
+		if err != nil || secs < 0 {
+			secs = 0
+		}
+		p.connectTimeout = time.Duration(secs) * time.Second
+		return p, nil
 	}
 	secs, err := env.IntParam("connect_timeout", defaultConnectTimeout)
 	if err != nil || secs < 0 {
@@ -87,7 +133,7 @@ func readParams(env *ocf.Env) (params, error) {
 // promotable clone: one instance per node, at most two Primaries (two only
 // with allow-two-primaries in drbd.conf), and notifications, without which
 // the agent never hears that its peer came back.
-func validateClone(m ocf.CloneMeta) error {
+func validateClone(m ocf.CloneMeta, ignoreNotify bool) error {
 	switch {
 	case !m.IsClone || !m.Promotable:
 		return ocf.Errorf(ocf.ErrConfigured, "ocf:mfs:drbd must run as a promotable clone (ms or clone promotable=true)")
@@ -97,7 +143,7 @@ func validateClone(m ocf.CloneMeta) error {
 		return ocf.Errorf(ocf.ErrConfigured, "promoted-node-max must be 1, not %d", m.PromotedNodeMax)
 	case m.PromotedMax > 2:
 		return ocf.Errorf(ocf.ErrConfigured, "promoted-max must be at most 2, not %d", m.PromotedMax)
-	case !m.Notify:
+	case !m.Notify && !ignoreNotify:
 		return ocf.Errorf(ocf.ErrConfigured, "notify=true is required on the clone")
 	}
 	return nil
@@ -112,17 +158,54 @@ type instance struct {
 	src    *drbdproc.Source
 	scorer *crm.Scorer
 	note   *note
+	// vols are every volume of the resource as device last read them:
+	// the score is judged on all of them.
+	vols []drbdproc.Device
+}
+
+// killRoom is how much earlier than the action's deadline every command
+// must end: the runner's TERM-to-KILL grace plus a second to report. The
+// action's own margin (a tenth of the timeout, at least a second) is no
+// bigger than the grace for timeouts up to 20 s, so a crm_attribute that
+// ignores SIGTERM would otherwise hold a monitor until Pacemaker's timeout.
+const killRoom = runner.DefaultKillGrace + time.Second
+
+// roomy runs commands with their deadline moved killRoom earlier, or by
+// half the time left when that is less (a timeout of a few seconds leaves
+// no room for the grace anyway, and the command must still get a chance).
+type roomy struct{ runner.Runner }
+
+func (r roomy) Run(ctx context.Context, name string, args ...string) (runner.Result, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		room := min(killRoom, time.Until(dl)/2)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-room))
+		defer cancel()
+	}
+	return r.Runner.Run(ctx, name, args...)
 }
 
 func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 	p, err := readParams(r.Env)
+	run := roomy{a.Runner}
 	in := &instance{a: a, r: r, p: p,
-		client: &drbdadm.Client{Runner: a.Runner, Config: p.conf},
-		src:    &drbdproc.Source{Path: a.ProcDrbd, Runner: a.Runner},
-		scorer: &crm.Scorer{Runner: a.Runner, Resource: r.Env.Instance(), Log: r.Log},
+		client: &drbdadm.Client{Runner: run, Config: p.conf},
+		src:    &drbdproc.Source{Path: a.ProcDrbd, Runner: run},
+		scorer: &crm.Scorer{Runner: run, Resource: r.Env.Instance(), Log: r.Log, Dialect: dialect(r.Env)},
 	}
 	in.note = loadNote(a.stateDir(r.Env), p.res)
+	for _, w := range p.warnings {
+		r.Log.Warnf("%s", w)
+	}
 	return in, err
+}
+
+// dialect is what the Pacemaker running this action speaks, from the OCF
+// version it passes (1.0 before Pacemaker 2.1, 1.1 from 2.1).
+func dialect(env *ocf.Env) crm.Dialect {
+	major, _ := env.Get("OCF_RA_VERSION_MAJOR")
+	minor, _ := env.Get("OCF_RA_VERSION_MINOR")
+	return crm.DialectFromOCF(major, minor)
 }
 
 func (a *Agent) stateDir(env *ocf.Env) string {
@@ -142,11 +225,13 @@ func (a *Agent) Validate(ctx context.Context, r *ocf.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := validateClone(r.Env.Clone()); err != nil {
+	if err := validateClone(r.Env.Clone(), in.p.ignoreNotify); err != nil {
 		return err
 	}
-	_, err = in.minorFromConf(ctx)
-	return err
+	if _, err = in.minorFromConf(ctx); err != nil {
+		return err
+	}
+	return in.checkModule(ctx)
 }
 
 // minorFromConf asks drbdadm for the resource's minor, which also proves
@@ -200,6 +285,12 @@ func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, e
 		return dev, false, ocf.Errorf(ocf.ErrGeneric, "read DRBD state: %w", err)
 	}
 	// DRBD 9 names its devices; /proc/drbd of 8.4 knows only minors.
+	in.vols = in.vols[:0]
+	for _, d := range st.Devices {
+		if d.Resource == in.p.res {
+			in.vols = append(in.vols, d)
+		}
+	}
 	if d, ok := st.Volume(in.p.res, 0); ok {
 		return d, d.Configured(), nil
 	}
@@ -211,6 +302,7 @@ func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, e
 		return dev, false, err
 	}
 	dev, found := st.Device(minor)
+	in.vols = append(in.vols, dev)
 	return dev, found && dev.Configured(), nil
 }
 
@@ -220,27 +312,42 @@ func (in *instance) saveNote() {
 	}
 }
 
-// updateScore sets the score the device deserves, or removes it. It asks
+// updateScore sets the score the resource deserves, or removes it. It asks
 // crm_attribute only when the score changed since this agent last wrote it,
 // or when that was longer ago than ScoreRecheck.
 func (in *instance) updateScore(ctx context.Context, dev drbdproc.Device, fresh bool) error {
-	want, ok := in.p.scores.Score(dev)
-	now := in.a.Now()
-	if !fresh && in.note.Score != nil && (*in.note.Score >= 0) == ok && (!ok || *in.note.Score == want) &&
-		now.Sub(time.Unix(0, in.note.ScoreAt)) < in.a.ScoreRecheck {
+	vols := in.vols
+	if len(vols) == 0 {
+		vols = []drbdproc.Device{dev}
+	}
+	v := in.p.scores.Judge(vols, in.p.peerPrimaryRemoves)
+	if v.Keep {
+		return nil
+	}
+	return in.writeScore(ctx, v.Score, fresh)
+}
+
+// writeScore sets score, or removes the score when it is 0 or less.
+func (in *instance) writeScore(ctx context.Context, want int, fresh bool) error {
+	if want <= 0 {
+		want = -1
+	}
+	now := in.a.Uptime()
+	attrd := in.a.AttrdID(in.note.Attrd)
+	if !fresh && in.note.Score != nil && *in.note.Score == want && in.note.Attrd == attrd &&
+		now >= time.Duration(in.note.ScoreUptime) && now-time.Duration(in.note.ScoreUptime) < in.a.ScoreRecheck {
 		return nil
 	}
 	var err error
-	if ok {
+	if want > 0 {
 		_, err = in.scorer.Set(ctx, want)
 	} else {
 		err = in.scorer.Delete(ctx)
-		want = -1
 	}
 	if err != nil {
 		return err
 	}
-	in.note.Score, in.note.ScoreAt = &want, now.UnixNano()
+	in.note.Score, in.note.ScoreUptime, in.note.Attrd = &want, int64(now), attrd
 	in.saveNote()
 	return nil
 }
@@ -283,11 +390,12 @@ func (a *Agent) Monitor(ctx context.Context, r *ocf.Request) error {
 		return ocf.Errorf(ocf.NotRunning, "%s is not up", in.p.res)
 	}
 	in.splitBrainNotice(dev)
-	if !r.Probe {
-		if err := in.updateScore(ctx, dev, false); err != nil {
-			// A monitor reports the device, not the attribute daemon.
-			r.Log.Warnf("promotion score: %v", err)
-		}
+	// A probe that finds the device up scores it too, as linbit's does:
+	// after Pacemaker restarts, the probe is the first chance to give back
+	// the score it forgot.
+	if err := in.updateScore(ctx, dev, false); err != nil {
+		// A monitor reports the device, not the attribute daemon.
+		r.Log.Warnf("promotion score: %v", err)
 	}
 	if dev.Role == "Primary" {
 		return &ocf.Error{Code: ocf.RunningPromoted}

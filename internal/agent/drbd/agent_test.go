@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/agent/agenttest"
-	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf/ocftest"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
@@ -56,7 +55,8 @@ func newSim(t *testing.T, procCapture string) *sim {
 	s.agent = &Agent{Runner: s.fake, ProcDrbd: s.proc, StateDir: filepath.Join(dir, "run"),
 		Markers:  marker.Store{Dir: filepath.Join(dir, "markers")},
 		LookPath: func(p string) (string, error) { return "/usr/sbin/" + p, nil },
-		Now:      time.Now, Poll: time.Millisecond, ScoreRecheck: time.Hour, PeerGrace: 50 * time.Millisecond}
+		Now:      time.Now, Poll: time.Millisecond, ScoreRecheck: time.Hour, PeerGrace: 50 * time.Millisecond,
+		Uptime: func() time.Duration { return time.Hour }, AttrdID: func(string) string { return "812:4711" }}
 	s.env = map[string]string{
 		"OCF_RESOURCE_INSTANCE":                  inst,
 		"OCF_RESKEY_drbd_resource":               "r0",
@@ -133,85 +133,32 @@ func TestMetadataIsValid(t *testing.T) {
 		assert.Contains(t, b.String(), `<parameter name="`+p+`"`)
 	}
 	assert.Contains(t, b.String(), "UpToDate and Primary")
-	assert.Contains(t, b.String(), `role="Promoted"`)
 }
 
-func TestScores(t *testing.T) {
-	cases := []struct {
-		capture string
-		score   int
-		ok      bool
-	}{
-		{"connected.node1.proc-drbd.txt", 10000, true},             // Primary UpToDate/UpToDate
-		{"connected.node2.proc-drbd.txt", 1000, true},              // Secondary UpToDate/UpToDate
-		{"partitioned.node1.proc-drbd.txt", 10000, true},           // Primary, peer gone
-		{"partitioned.node2.proc-drbd.txt", 10, true},              // Secondary UpToDate/DUnknown
-		{"partitioned.node2.proc-drbd-outdated.txt", 0, false},     // Outdated
-		{"inconsistent.node1.proc-drbd.txt", 0, false},             // Inconsistent
-		{"syncing.node2.proc-drbd.txt", 0, false},                  // SyncTarget, Inconsistent
-		{"syncing.node1.proc-drbd.txt", 10000, true},               // SyncSource Primary
-		{"split-brain.node2.proc-drbd.txt", 10000, true},           // StandAlone Primary
-		{"victim-reconnecting.node2.proc-drbd.txt", 10, true},      // WFConnection
-		{"resynced.node2.proc-drbd.txt", 1000, true},               // back in sync
-		{"partitioned-dual-primary.node2.proc-drbd.txt", 0, false}, // forced from Outdated? see capture
-	}
-	for _, c := range cases {
-		t.Run(c.capture, func(t *testing.T) {
-			st, err := drbdproc.Parse(strings.NewReader(capture(t, c.capture)))
-			require.NoError(t, err)
-			d, ok := st.Device(0)
-			require.True(t, ok)
-			score, ok := DefaultScores.Score(d)
-			if c.capture == "partitioned-dual-primary.node2.proc-drbd.txt" {
-				// Whatever the capture holds, the rule is the table's.
-				want, wantOK := tableScore(d)
-				assert.Equal(t, wantOK, ok)
-				assert.Equal(t, want, score)
-				return
-			}
-			assert.Equal(t, c.ok, ok, "%+v", d)
-			assert.Equal(t, c.score, score, "%+v", d)
-		})
-	}
-}
-
-// tableScore is the meta-data's table written out independently.
-func tableScore(d drbdproc.Device) (int, bool) {
-	if d.Disk == "UpToDate" {
-		if d.Role == "Primary" {
-			return 10000, true
-		}
-		if d.PeerDisk == "DUnknown" {
-			return 10, true
-		}
-		return 1000, true
-	}
-	if d.Disk == "Consistent" {
-		return 5, true
-	}
-	return 0, false
-}
-
-func TestParseScores(t *testing.T) {
-	s, err := ParseScores(" 1 2  3 4 ")
-	require.NoError(t, err)
-	assert.Equal(t, Scores{1, 2, 3, 4}, s)
-	for _, bad := range []string{"", "1 2 3", "1 2 3 4 5", "1 2 x 4", "1 -2 3 4"} {
-		_, err := ParseScores(bad)
-		assert.Error(t, err, bad)
-	}
+// pcs copies the meta-data's default operations into the CIB, and
+// Pacemaker before 2.1 knows no role named Promoted or Unpromoted; every
+// version up to 3.0 still accepts Master and Slave (attribute-roles in
+// constraints-4.0.rng, the role of an op in resources-4.0.rng), which is
+// also what ocf:linbit:drbd's meta-data says.
+func TestMetadataRoleNamesEveryPacemakerAccepts(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, New().Metadata().WriteXML(&b))
+	assert.Contains(t, b.String(), `role="Master"`)
+	assert.Contains(t, b.String(), `role="Slave"`)
+	assert.NotContains(t, b.String(), `role="Promoted"`)
+	assert.NotContains(t, b.String(), `role="Unpromoted"`)
 }
 
 func TestMonitorStates(t *testing.T) {
 	s := newSim(t, "connected.node2.proc-drbd.txt")
 	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK(capture(t, "connected.node2.drbdadm-sh-minor.txt")))
 	s.fake.On(crmGet, noScore)
-	s.fake.On(crmSet("1000"), runner.OK(""))
+	s.fake.On(crmSet("10000"), runner.OK(""))
 	var n int
 
 	o := s.run("monitor")
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
-	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), crmGet, crmSet("1000")}, s.calls(&n))
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), crmGet, crmSet("10000")}, s.calls(&n))
 
 	// The second monitor has its minor and its score noted: it forks nothing.
 	o = s.run("monitor")
@@ -220,12 +167,11 @@ func TestMonitorStates(t *testing.T) {
 
 	// Promoted: 8, and the score follows.
 	s.setProc("connected.node1.proc-drbd.txt")
-	s.fake.Replace(crmGet, runner.OK("1000\n"))
-	s.fake.On(crmSet("10000"), runner.OK(""))
+
 	o = s.run("monitor")
 	assert.Equal(t, ocf.RunningPromoted, o.code, o.stderr)
 	assert.Empty(t, o.reasons())
-	assert.Equal(t, []string{crmGet, crmSet("10000")}, s.calls(&n))
+	assert.Empty(t, s.calls(&n), "UpToDate with the peer known scores 10000 as Primary too: nothing asked")
 
 	// Outdated data gets no score at all.
 	s.setProc("partitioned.node2.proc-drbd-outdated.txt")
@@ -247,12 +193,15 @@ func TestMonitorStates(t *testing.T) {
 	assert.Empty(t, s.calls(&n))
 }
 
-func TestProbeNeverTouchesTheScore(t *testing.T) {
+// linbit's drbd_monitor skips the score only when a probe finds nothing
+// running: a probe after Pacemaker restarted on a node whose DRBD kept
+// running must give the node its score back at once.
+func TestProbeFindingDrbdRunningWritesTheScore(t *testing.T) {
 	s := newSim(t, "connected.node1.proc-drbd.txt")
-	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n")).On(crmGet, noScore).On(crmSet("10000"), runner.OK(""))
 	o := s.run("monitor", "OCF_RESKEY_CRM_meta_interval", "0")
 	assert.Equal(t, ocf.RunningPromoted, o.code, o.stderr)
-	assert.Equal(t, []string{s.drbdadm("sh-minor r0")}, s.fake.Calls())
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), crmGet, crmSet("10000")}, s.fake.Calls())
 }
 
 func TestProbeWithoutDrbdUtilsIsNotRunning(t *testing.T) {
@@ -295,7 +244,6 @@ func TestValidateCloneMeta(t *testing.T) {
 		{"OCF_RESKEY_CRM_meta_promoted_max", "3", "promoted-max must be at most 2, not 3"},
 		{"OCF_RESKEY_CRM_meta_notify", "false", "notify=true is required on the clone"},
 		{"OCF_RESKEY_drbd_resource", "", "drbd_resource is required"},
-		{"OCF_RESKEY_adjust_master_score", "1 2 3", `adjust_master_score needs four numbers, got "1 2 3"`},
 		{"OCF_RESKEY_connect_timeout", "soon", `connect_timeout must be a number of seconds, not "soon"`},
 	}
 	for _, c := range cases {
@@ -355,10 +303,10 @@ func TestStartFromDown(t *testing.T) {
 		return time.Now()
 	}
 	s.fake.On(crmGet, noScore)
-	s.fake.On(crmSet("1000"), runner.OK(""))
+	s.fake.On(crmSet("10000"), runner.OK(""))
 	o := s.run("start")
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
-	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("up r0"), crmGet, crmSet("1000")}, s.fake.Calls())
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("up r0"), crmGet, crmSet("10000")}, s.fake.Calls())
 	assert.Contains(t, o.stderr, "r0 started: Connected Secondary/Primary UpToDate/UpToDate")
 }
 
@@ -372,12 +320,12 @@ func TestStartAlonePeerNeverComes(t *testing.T) {
 		}
 	}
 	s.fake.On(crmGet, noScore)
-	s.fake.On(crmSet("10"), runner.OK(""))
+	s.fake.On(crmSet("1000"), runner.OK(""))
 	start := time.Now()
 	o := s.run("start", "OCF_RESKEY_connect_timeout", "1")
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
 	assert.GreaterOrEqual(t, time.Since(start), time.Second, "start waits connect_timeout for the peer")
-	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("up r0"), crmGet, crmSet("10")}, s.fake.Calls())
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("up r0"), crmGet, crmSet("1000")}, s.fake.Calls())
 }
 
 func TestStartRunningAdjustsAndDemotes(t *testing.T) {
@@ -391,10 +339,10 @@ func TestStartRunningAdjustsAndDemotes(t *testing.T) {
 		}
 	}
 	s.fake.On(crmGet, noScore)
-	s.fake.On(crmSet("1000"), runner.OK(""))
+	s.fake.On(crmSet("10000"), runner.OK(""))
 	o := s.run("start")
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
-	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("adjust r0"), s.drbdadm("secondary r0"), crmGet, crmSet("1000")}, s.fake.Calls())
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("adjust r0"), s.drbdadm("secondary r0"), crmGet, crmSet("10000")}, s.fake.Calls())
 	assert.Contains(t, o.stderr, "was already Primary at start")
 }
 
@@ -411,10 +359,10 @@ func TestStartLeavesRecordedSplitBrainAlone(t *testing.T) {
 	require.NoError(t, s.agent.Markers.Record(marker.Marker{Resource: "r0", DetectedAt: time.Now()}))
 	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
 	s.fake.On(crmGet, noScore)
-	s.fake.On(crmSet("10"), runner.OK(""))
+	s.fake.On(crmSet("1000"), runner.OK(""))
 	o := s.run("start")
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
-	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), crmGet, crmSet("10")}, s.fake.Calls())
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), crmGet, crmSet("1000")}, s.fake.Calls())
 	assert.Empty(t, o.reasons(), "a successful start prints no reason")
 }
 
@@ -593,12 +541,12 @@ func TestPromoteRefusedByDrbdFailsFast(t *testing.T) {
 	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
 	s.fake.On(s.drbdadm("primary r0"), runner.Exit(17, capture(t, "partitioned.node2.drbdadm-primary-outdated.stderr.txt")))
 	s.fake.On(crmGet, noScore)
-	s.fake.On(crmSet("5"), runner.OK(""))
 	o := s.run("promote")
 	assert.Equal(t, ocf.ErrGeneric, o.code)
 	require.Len(t, o.reasons(), 1)
 	assert.Contains(t, o.reasons()[0], "DRBD refused to promote r0")
-	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("primary r0"), crmGet, crmSet("5")}, s.fake.Calls())
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("primary r0"), crmGet}, s.fake.Calls(),
+		"Consistent alone scores 0 by default: there is no score to remove")
 }
 
 func TestDemote(t *testing.T) {
@@ -611,10 +559,10 @@ func TestDemote(t *testing.T) {
 		}
 	}
 	s.fake.On(crmGet, runner.OK("10000\n"))
-	s.fake.On(crmSet("1000"), runner.OK(""))
+
 	o := s.run("demote")
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
-	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("secondary r0"), crmGet, crmSet("1000")}, s.fake.Calls())
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("secondary r0"), crmGet}, s.fake.Calls())
 
 	n := len(s.fake.Calls())
 	o = s.run("demote")
@@ -642,11 +590,11 @@ func TestNotify(t *testing.T) {
 		"OCF_RESKEY_CRM_meta_notify_start_uname", "node1", "OCF_RESKEY_CRM_meta_notify_start_resource", "p_drbd_r0:0"}
 	s.fake.On(s.drbdadm("connect r0"), runner.OK(""))
 	s.fake.On(crmGet, noScore)
-	s.fake.On(crmSet("10"), runner.OK(""))
+	s.fake.On(crmSet("1000"), runner.OK(""))
 	n := len(s.fake.Calls())
 	o = s.run("notify", post...)
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
-	assert.Equal(t, []string{s.drbdadm("connect r0"), crmGet, crmSet("10")}, s.calls(&n))
+	assert.Equal(t, []string{s.drbdadm("connect r0"), crmGet, crmSet("1000")}, s.calls(&n))
 
 	// With a split brain on record it leaves the device alone.
 	require.NoError(t, s.agent.Markers.Record(marker.Marker{Resource: "r0", DetectedAt: time.Now()}))

@@ -20,10 +20,12 @@ type note struct {
 	Conf      string `json:"conf,omitempty"`
 	ConfMtime int64  `json:"conf_mtime,omitempty"`
 	Minor     *int   `json:"minor,omitempty"`
-	// Score is the last score written, -1 for "removed"; ScoreAt is when,
-	// in Unix nanoseconds.
-	Score   *int  `json:"score,omitempty"`
-	ScoreAt int64 `json:"score_at,omitempty"`
+	// Score is the last score written, -1 for "removed"; ScoreUptime is
+	// when, in nanoseconds since boot; Attrd names the attribute daemon it
+	// was written to (pid:starttime), "" when none was seen.
+	Score       *int   `json:"score,omitempty"`
+	ScoreUptime int64  `json:"score_uptime,omitempty"`
+	Attrd       string `json:"attrd,omitempty"`
 }
 
 func notePath(dir, res string) string {

@@ -7,8 +7,9 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"os/user"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,26 +26,32 @@ const (
 // Agent implements ocf.Agent and ocf.Reloader.
 type Agent struct {
 	Runner   runner.Runner
-	ProcRoot string                          // "/proc"
-	LookPath func(string) (string, error)    // exec.LookPath
-	Signal   func(int, syscall.Signal) error // mfs.Signal
-	Poll     time.Duration                   // how often start and stop look again
+	ProcRoot string                       // "/proc"
+	LookPath func(string) (string, error) // exec.LookPath
+	Poll     time.Duration                // how often start looks again
+	// StateDir keeps the DATA_PATH of each resource's last start; ""
+	// means $HA_RSCTMP, or /run/resource-agents without it.
+	StateDir string
 	// MasterName is the process name of a running master ("mfsmaster");
 	// tests set their own to stand in for a hung master.
 	MasterName string
+	// MetaloggerName is the process name of a running metalogger
+	// ("mfsmetalogger"), for the same reason.
+	MetaloggerName string
 }
 
 // New returns the agent wired to this machine.
 func New() *Agent {
-	return &Agent{Runner: runner.Exec{}, ProcRoot: "/proc", LookPath: exec.LookPath, Signal: mfs.Signal,
-		Poll: 200 * time.Millisecond}
+	return &Agent{Runner: runner.Exec{}, ProcRoot: "/proc", LookPath: exec.LookPath, Poll: 200 * time.Millisecond}
 }
 
 type params struct {
-	config       string
-	binary       string
-	autoRecovery bool
-	probeTimeout time.Duration
+	config        string
+	binary        string
+	autoRecovery  bool
+	probeTimeout  time.Duration
+	killMargin    time.Duration
+	killMarginSet bool
 }
 
 func readParams(env *ocf.Env) (params, error) {
@@ -58,7 +65,34 @@ func readParams(env *ocf.Env) (params, error) {
 		return p, ocf.Errorf(ocf.ErrConfigured, "probe_timeout must be a positive number of seconds, not %q", env.ParamOr("probe_timeout", ""))
 	}
 	p.probeTimeout = time.Duration(secs) * time.Second
+	if v, ok := paramSet(env, "kill_margin"); ok {
+		secs, err := strconv.Atoi(v)
+		if err != nil || secs < 0 {
+			return p, ocf.Errorf(ocf.ErrConfigured, "kill_margin must be a number of seconds, not %q", v)
+		}
+		p.killMargin = time.Duration(secs) * time.Second
+		p.killMarginSet = true
+	}
 	return p, nil
+}
+
+func paramSet(env *ocf.Env, name string) (string, bool) {
+	v, ok := env.Param(name)
+	return v, ok && v != ""
+}
+
+// margin is the time kept before the stop deadline for SIGKILL and its
+// wait: kill_margin when set, else 5 seconds or a fifth of the stop
+// timeout, whichever is less.
+func (p params) margin(timeout time.Duration) time.Duration {
+	if p.killMarginSet {
+		return p.killMargin
+	}
+	m := 5 * time.Second
+	if timeout > 0 && timeout/5 < m {
+		m = timeout / 5
+	}
+	return m
 }
 
 // instance is one request's view: parameters, the parsed configuration
@@ -81,26 +115,83 @@ func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 		return nil, ocf.Errorf(ocf.ErrGeneric, "read %s: %v", a.ProcRoot, err)
 	}
 	in := &instance{p: p, host: host}
-	f, err := os.Open(p.config)
-	if err != nil {
-		in.cfgErr = ocf.Errorf(ocf.ErrInstalled, "config %s cannot be read: %v", p.config, err)
-	} else {
-		in.cfg, err = mfs.ParseConfig(f)
-		f.Close()
-		if err != nil {
-			in.cfgErr = ocf.Errorf(ocf.ErrConfigured, "config %s: %v", p.config, err)
+	a.readConfig(in)
+	return in, nil
+}
+
+func (a *Agent) readConfig(in *instance) {
+	cfg, err := mfs.ReadConfigFile(in.p.config)
+	switch {
+	case errors.Is(err, mfs.ErrConfig):
+		in.cfgErr = ocf.Errorf(ocf.ErrConfigured, "config %s: %v", in.p.config, err)
+	case err != nil:
+		in.cfgErr = ocf.Errorf(ocf.ErrInstalled, "config %s cannot be read: %v", in.p.config, err)
+	default:
+		in.cfg = cfg
+		in.m = a.master(in.host, in.p, cfg)
+	}
+}
+
+func (a *Agent) master(host *mfs.Host, p params, cfg *mfs.Config) *mfs.Master {
+	m := &mfs.Master{Runner: a.Runner, Host: host, Binary: p.binary, Config: p.config, Cfg: cfg, Name: a.MasterName}
+	if filepath.IsAbs(p.binary) {
+		// A MooseFS installed under its own prefix has mfsmetarestore
+		// next to mfsmaster.
+		m.Metarestore = filepath.Join(filepath.Dir(p.binary), "mfsmetarestore")
+	}
+	return m
+}
+
+// statePath is where the DATA_PATH of this resource's last start is kept,
+// so that a stop can find its master when the configuration has become
+// unreadable.
+func (a *Agent) statePath(env *ocf.Env) string {
+	dir := a.StateDir
+	if dir == "" {
+		dir = "/run/resource-agents"
+		if d, ok := env.Get("HA_RSCTMP"); ok && d != "" {
+			dir = d
 		}
 	}
-	if in.cfg != nil {
-		in.m = &mfs.Master{Runner: a.Runner, Host: host, Binary: p.binary, Config: p.config, Cfg: in.cfg, Name: a.MasterName}
+	name := strings.NewReplacer("/", "_", "\x00", "_").Replace(env.Instance())
+	return filepath.Join(dir, "ocf-mfs-master-"+name+".datapath")
+}
+
+// remember writes DATA_PATH for statePath, readable by root only.
+func (a *Agent) remember(env *ocf.Env, dataPath string) error {
+	p := a.statePath(env)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
 	}
-	return in, nil
+	tmp := p + ".new"
+	if err := os.WriteFile(tmp, []byte(dataPath+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+// remembered returns the DATA_PATH remembered for this resource, "" when
+// none is.
+func (a *Agent) remembered(env *ocf.Env) string {
+	b, err := mfs.ReadSmallFile(a.statePath(env), 4096)
+	if err != nil {
+		return ""
+	}
+	d := strings.TrimSpace(string(b))
+	if !filepath.IsAbs(d) {
+		return ""
+	}
+	return d
 }
 
 // Validate implements ocf.Agent: parameters, the configuration and the
 // binary. DATA_PATH is not required here, because it exists only where the
 // DRBD file system is mounted.
 func (a *Agent) Validate(ctx context.Context, r *ocf.Request) error {
+	if promotable(r.Env) {
+		_, err := a.pinstance(r)
+		return err
+	}
 	in, err := a.instance(r)
 	if err != nil {
 		return err
@@ -120,18 +211,22 @@ func (a *Agent) validate(in *instance) error {
 
 // Monitor implements ocf.Agent.
 func (a *Agent) Monitor(ctx context.Context, r *ocf.Request) error {
+	if promotable(r.Env) {
+		return a.monitorPromotable(ctx, r)
+	}
 	in, err := a.instance(r)
 	if err != nil {
 		return err
 	}
 	if in.cfg == nil {
-		// Without the configuration there is no DATA_PATH to look in; a
-		// master started with this config file is still found by name.
-		pids, _ := in.host.FindMasters(in.p.config)
-		if len(pids) == 0 {
-			return ocf.Errorf(ocf.NotRunning, "not running (%v)", in.cfgErr)
+		// Without the configuration, only the DATA_PATH of the last start
+		// can tell whether our master still runs.
+		if d := a.remembered(r.Env); d != "" {
+			if p, _ := in.host.LockHolder(filepath.Join(d, mfs.LockName)); p != nil {
+				return ocf.Errorf(ocf.ErrGeneric, "mfsmaster runs (pid %d, DATA_PATH %s) but %v", p.PID, d, in.cfgErr)
+			}
 		}
-		return ocf.Errorf(ocf.ErrGeneric, "mfsmaster runs (pid %d) but %v", pids[0], in.cfgErr)
+		return ocf.Errorf(ocf.NotRunning, "not running (%v)", in.cfgErr)
 	}
 	return a.monitor(ctx, r, in)
 }
@@ -168,6 +263,9 @@ func (a *Agent) monitor(ctx context.Context, r *ocf.Request, in *instance) error
 
 // Start implements ocf.Agent.
 func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
+	if promotable(r.Env) {
+		return a.startUnpromoted(ctx, r)
+	}
 	in, err := a.instance(r)
 	if err != nil {
 		return err
@@ -175,7 +273,18 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	if err := a.validate(in); err != nil {
 		return err
 	}
-	uid, gid := workingIDs(in.cfg)
+	for _, k := range in.cfg.InlineComments() {
+		// The agent reads what mfsmaster reads; the operator most likely
+		// meant a comment.
+		r.Log.Warnf("%s in %s is %q: mfsmaster takes a '#' after a value as part of it; put comments on lines of their own",
+			k, in.p.config, in.cfg.Raw[k])
+	}
+	uid, gid, err := in.cfg.WorkingIDs()
+	if err != nil {
+		// mfsmaster would start, fail to switch users and exit; the
+		// operator needs this reason, not "it exited".
+		return ocf.Errorf(ocf.ErrInstalled, "%v", err)
+	}
 	if problem := mfs.DataPathProblem(in.cfg.DataPath, uid, gid); problem != "" {
 		return ocf.Errorf(ocf.ErrGeneric, "%s", problem)
 	}
@@ -191,16 +300,20 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		r.Log.Infof("mfsmaster already running (pid %d)", st.PID)
 		return nil
 	}
-	if st.PID != 0 {
-		// mfsmaster leaves its lock file behind; only a live owner matters.
-		r.Log.Infof("removing stale %s (pid %d is not a running mfsmaster)", in.cfg.LockPath(), st.PID)
-		if err := os.Remove(in.cfg.LockPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return ocf.Errorf(ocf.ErrGeneric, "remove stale lock: %v", err)
-		}
+	if st.Process != nil {
+		return ocf.Errorf(ocf.ErrGeneric, "%s is locked by pid %d (%s), not an mfsmaster; not starting", in.cfg.LockPath(), st.PID, st.Process.Comm)
 	}
-	if mode := in.cfg.Raw["CHANGELOG_SAVE_MODE"]; mode != "2" {
+	if err := a.remember(r.Env, in.cfg.DataPath); err != nil {
+		r.Log.Warnf("cannot remember DATA_PATH for a stop without configuration: %v", err)
+	}
+	v, err := in.m.Version(ctx)
+	if err != nil {
+		return ocf.Errorf(ocf.ErrGeneric, "cannot tell the MooseFS version: %v", err)
+	}
+	if mode := in.cfg.Raw["CHANGELOG_SAVE_MODE"]; mode != "2" && v.AtLeast(3, 0, 0) {
 		// Modes 0 and 1 leave the latest changes in the page cache: after a
-		// crash of this node, DRBD's copy lacks what clients were already told.
+		// crash of this node, DRBD's copy lacks what clients were already
+		// told. Before 3.0 there is no such setting to recommend.
 		r.Log.Warnf("CHANGELOG_SAVE_MODE is %s in %s: changes made in the last seconds before a crash of this node can be lost on failover; "+
 			"set CHANGELOG_SAVE_MODE = 2 (fsync each change) for a master whose DATA_PATH is on DRBD", orDefault(mode, "0 (the default)"), in.p.config)
 	}
@@ -213,12 +326,12 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	case md.Empty():
 		return ocf.Errorf(ocf.ErrGeneric, "no metadata in DATA_PATH %s (a new file system starts from metadata.mfs.empty copied to metadata.mfs)", in.cfg.DataPath)
 	case md.NeedsRecovery() && !in.p.autoRecovery:
-		return ocf.Errorf(ocf.ErrGeneric, "metadata.mfs missing after a crash; auto_recovery=false, so recover by hand with mfsmaster -a")
+		return ocf.Errorf(ocf.ErrGeneric, "metadata.mfs missing after a crash; auto_recovery=false, so recover by hand (%s)", recoverHow(v))
 	case md.NeedsRecovery():
-		r.Log.Warnf("metadata.mfs is missing (crash or unclean failover): starting with -a to recover from metadata.mfs.back and changelogs")
+		r.Log.Warnf("metadata.mfs is missing (crash or unclean failover): recovering from metadata.mfs.back and changelogs with %s", recoverHow(v))
 		recover = true
 	}
-	if err := in.m.Start(ctx, recover); err != nil {
+	if err := in.m.Start(ctx, v, recover); err != nil {
 		return ocf.Errorf(ocf.ErrGeneric, "%v", err)
 	}
 	// mfsmaster's start returns once it has loaded the metadata; clients
@@ -229,14 +342,14 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		cancel()
 		st, _ := in.m.State()
 		if perr == nil {
-			r.Log.Infof("mfsmaster started (pid %d, recovery %t)", st.PID, recover)
+			r.Log.Infof("mfsmaster %s started (pid %d, recovery %t)", v, st.PID, recover)
 			return nil
 		}
 		// The daemon can still die after 'mfsmaster start' returned (the
 		// kernel's OOM killer, for one): waiting out the start timeout
 		// would only delay the failover.
 		if !st.Running() {
-			return ocf.Errorf(ocf.ErrGeneric, "mfsmaster exited after it started (pid %d); see the system log and dmesg (out of memory?)", st.PID)
+			return ocf.Errorf(ocf.ErrGeneric, "mfsmaster exited after it started; see the system log and dmesg (out of memory?)")
 		}
 		select {
 		case <-ctx.Done():
@@ -246,101 +359,68 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	}
 }
 
-// workingIDs resolves WORKING_USER and WORKING_GROUP; -1 when unknown, in
-// which case only the mount is checked for writability.
-func workingIDs(cfg *mfs.Config) (int, int) {
-	u, err := user.Lookup(cfg.WorkingUser)
-	if err != nil {
-		return -1, -1
+func recoverHow(v mfs.Version) string {
+	if v.AtLeast(1, 7, 0) {
+		return "mfsmaster -a"
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	if cfg.WorkingGroup != "" {
-		if g, err := user.LookupGroup(cfg.WorkingGroup); err == nil {
-			gid, _ = strconv.Atoi(g.Gid)
-		}
-	}
-	return uid, gid
+	return "mfsmetarestore -a"
 }
 
-// Stop implements ocf.Agent. It never fails for a bad configuration: the
-// process is then found by its name and command line.
+// Stop implements ocf.Agent. It never fails for bad parameters or a bad
+// configuration, and it never signals a process it did not identify as the
+// master of this resource's DATA_PATH: the holder of the lock on the
+// configured DATA_PATH, or, when the configuration cannot be read, on the
+// DATA_PATH of this resource's last start. Without either it stops nothing
+// and says so.
 func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
-	in, err := a.instance(r)
+	p, perr := readParams(r.Env)
+	if perr != nil {
+		// config, binary and the rest are still usable.
+		r.Log.Warnf("stop with an unusable parameter (%v): using the defaults for the others", perr)
+		p.killMarginSet = false
+	}
+	host, err := mfs.NewHost(a.ProcRoot)
 	if err != nil {
-		// Unusable parameters: stop whatever runs with the default config.
-		r.Log.Warnf("stop with unusable parameters (%v): looking for mfsmaster -c %s", err, defaultConfig)
-		host, herr := mfs.NewHost(a.ProcRoot)
-		if herr != nil {
-			return ocf.Errorf(ocf.ErrGeneric, "read %s: %v", a.ProcRoot, herr)
-		}
-		in = &instance{p: params{config: defaultConfig}, host: host}
+		return ocf.Errorf(ocf.ErrGeneric, "read %s: %v", a.ProcRoot, err)
 	}
-	var pids []int
+	in := &instance{p: p, host: host}
+	a.readConfig(in)
+	dataPath := ""
 	if in.cfg != nil {
-		if st, err := in.m.State(); err == nil && st.Running() {
-			pids = append(pids, st.PID)
-		}
-	}
-	if len(pids) == 0 {
-		pids, _ = in.host.FindMasters(in.p.config)
-	}
-	if len(pids) == 0 {
+		dataPath = in.cfg.DataPath
+	} else if dataPath = a.remembered(r.Env); dataPath != "" {
+		r.Log.Warnf("%v: stopping the master of DATA_PATH %s, where this resource last started", in.cfgErr, dataPath)
+		in.m = a.master(host, p, &mfs.Config{DataPath: dataPath})
+	} else {
+		r.Log.Warnf("%v, and this resource never started here: stopping nothing", in.cfgErr)
 		return nil
 	}
-	// A master stopped by SIGSTOP would sit on SIGTERM until the stop
-	// timeout and then lose its metadata to SIGKILL; resumed, it stores
-	// it and exits like any other.
-	for _, pid := range pids {
-		if p, err := in.host.Process(pid); err == nil && p.Stopped() {
-			r.Log.Warnf("mfsmaster (pid %d) is stopped (SIGSTOP): resuming it so that it can store its metadata", pid)
-			_ = a.Signal(pid, syscall.SIGCONT)
+	if promotable(r.Env) {
+		if err := a.stopMetalogger(ctx, r, host, dataPath); err != nil {
+			return err
 		}
 	}
-	// Keep time for SIGKILL and its wait: a stop that times out makes
-	// Pacemaker fence or block the node.
-	reserve := 5 * time.Second
-	if dl, ok := ctx.Deadline(); ok {
-		if left := time.Until(dl); left/5 < reserve {
-			reserve = left / 5
-		}
+	st, err := in.m.State()
+	if errors.Is(err, mfs.ErrNotRegular) {
+		r.Log.Warnf("%v, and no process holds a lock on it: nothing to stop", err)
+		return nil
 	}
-	clean, cancel := ctxBefore(ctx, reserve)
-	defer cancel()
-	if in.m != nil && in.cfg != nil && len(pids) == 1 {
-		if err := in.m.Stop(clean); err != nil {
-			r.Log.Warnf("mfsmaster stop: %v", err)
-		}
-	} else {
-		for _, pid := range pids {
-			r.Log.Infof("sending SIGTERM to mfsmaster pid %d", pid)
-			_ = a.Signal(pid, syscall.SIGTERM)
-		}
+	if err != nil {
+		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %v", err)
 	}
-	var left []int
-	for _, pid := range pids {
-		if err := in.host.WaitGone(clean, pid); err != nil {
-			left = append(left, pid)
-		}
+	if st.Process == nil {
+		return nil
 	}
-	for _, pid := range left {
-		r.Log.Warnf("mfsmaster (pid %d) did not store its metadata and exit before the stop timeout: sending SIGKILL; the next start recovers with -a", pid)
-		_ = a.Signal(pid, syscall.SIGKILL)
-		_ = a.Signal(-pid, syscall.SIGKILL) // its data writer child, in the same group
-		if err := in.host.WaitGone(ctx, pid); err != nil {
-			return ocf.Errorf(ocf.ErrGeneric, "mfsmaster (pid %d) survived SIGKILL: %v", pid, err)
-		}
+	if !st.Running() {
+		r.Log.Warnf("%s is locked by pid %d (%s), which is not an mfsmaster: leaving it alone", filepath.Join(dataPath, mfs.LockName), st.PID, st.Process.Comm)
+		return nil
+	}
+	margin := p.margin(r.Env.Timeout())
+	if _, err := host.Terminate(ctx, st.Process, margin, r.Log); err != nil {
+		return ocf.Errorf(ocf.ErrGeneric, "%v", err)
 	}
 	r.Log.Infof("mfsmaster stopped")
 	return nil
-}
-
-// ctxBefore is ctx with its deadline moved earlier by d.
-func ctxBefore(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if dl, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(ctx, dl.Add(-d))
-	}
-	return context.WithCancel(ctx)
 }
 
 // Reload implements ocf.Reloader: mfsmaster rereads its configuration and
@@ -360,7 +440,7 @@ func (a *Agent) Reload(ctx context.Context, r *ocf.Request) error {
 	if !st.Running() {
 		return ocf.Errorf(ocf.NotRunning, "mfsmaster is not running; nothing to reload")
 	}
-	if err := a.Signal(st.PID, syscall.SIGHUP); err != nil {
+	if err := in.host.Signal(st.Process.ProcID, syscall.SIGHUP); err != nil {
 		return ocf.Errorf(ocf.ErrGeneric, "SIGHUP to pid %d: %v", st.PID, err)
 	}
 	r.Log.Infof("sent SIGHUP to mfsmaster (pid %d): configuration and exports reloaded", st.PID)

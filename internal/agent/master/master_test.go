@@ -18,6 +18,7 @@ import (
 
 	"github.com/ocf-mfs/ocf-mfs/internal/agent/agenttest"
 	"github.com/ocf-mfs/ocf-mfs/internal/mfs"
+	"github.com/ocf-mfs/ocf-mfs/internal/mfs/mfstest"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf/ocftest"
 )
@@ -82,7 +83,8 @@ MATOCL_LISTEN_PORT = %d
 `, u, data, l.dir, p[0], p[1], p[2])
 	require.NoError(t, os.WriteFile(l.cfg, []byte(cfg), 0o644))
 	l.env = map[string]string{"OCF_RESKEY_config": l.cfg, "OCF_RESOURCE_INSTANCE": "mfs",
-		"HA_LOGFACILITY": "none", "OCF_RESKEY_CRM_meta_timeout": "60000"}
+		"HA_LOGFACILITY": "none", "OCF_RESKEY_CRM_meta_timeout": "60000",
+		"HA_RSCTMP": filepath.Join(l.dir, "rsctmp")}
 	t.Cleanup(func() {
 		if pid, err := mfs.ReadLockPID(filepath.Join(data, mfs.LockName)); err == nil {
 			_ = syscall.Kill(pid, syscall.SIGCONT)
@@ -144,14 +146,17 @@ func started(t *testing.T) (*lab, *Agent, int) {
 	a := New()
 	o := run(t, a, l.env, "start")
 	require.Equal(t, ocf.Success, o.code, o.stderr)
-	return l, a, l.pid(t)
+	pid := l.pid(t)
+	// Tests empty or remove the lock file: the pid is kept for cleanup.
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	return l, a, pid
 }
 
 func TestMetadataIsValid(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, New().Metadata().WriteXML(&b))
 	assert.Empty(t, ocftest.ValidateMetadata(t, b.Bytes()))
-	for _, p := range []string{"config", "binary", "auto_recovery", "probe_timeout"} {
+	for _, p := range []string{"config", "binary", "auto_recovery", "probe_timeout", "kill_margin"} {
 		assert.Contains(t, b.String(), `<parameter name="`+p+`"`)
 	}
 	assert.Contains(t, b.String(), `depth="20"`)
@@ -253,30 +258,15 @@ func TestStoppedMasterIsAFailureAndNotRestartedOver(t *testing.T) {
 func TestHungMasterCaughtAtDepth20(t *testing.T) {
 	l := newLab(t)
 	a := New()
-	// A listener that accepts and never answers stands in for a hung
-	// master: the real one cannot be made to hang while its pid stays
-	// running and listening.
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", l.port))
-	require.NoError(t, err)
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	require.NoError(t, os.WriteFile(filepath.Join(l.data(), mfs.LockName), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644))
-	comm, err := os.ReadFile("/proc/self/comm")
-	require.NoError(t, err)
-	a.MasterName = strings.TrimSpace(string(comm))
+	// A stand-in that holds the lock, listens and never answers takes the
+	// place of a hung master: the real one cannot be made to hang while it
+	// stays running and listening.
+	mfstest.Start(t, mfstest.Holder{Lock: filepath.Join(l.data(), mfs.LockName), WritePID: true,
+		Listen: fmt.Sprintf("127.0.0.1:%d", l.port)})
 	assert.Equal(t, ocf.Success, run(t, a, l.env, "monitor").code)
 	o := run(t, a, l.env, "monitor", "OCF_CHECK_LEVEL", "20", "OCF_RESKEY_probe_timeout", "1")
 	assert.Equal(t, ocf.ErrGeneric, o.code)
 	assert.Contains(t, o.stderr, "did not answer on port")
-	require.NoError(t, os.Remove(filepath.Join(l.data(), mfs.LockName)))
 }
 
 func TestDataPathAbsentIsNotRunningOnProbes(t *testing.T) {
@@ -334,10 +324,10 @@ func TestConfigurationErrors(t *testing.T) {
 	}
 
 	bad := filepath.Join(l.dir, "bad.cfg")
-	require.NoError(t, os.WriteFile(bad, []byte("DATA_PATH /x\n"), 0o644))
+	require.NoError(t, os.WriteFile(bad, []byte("MATOCL_LISTEN_PORT = x\n"), 0o644))
 	o := run(t, a, l.env, "start", "OCF_RESKEY_config", bad)
 	assert.Equal(t, ocf.ErrConfigured, o.code)
-	assert.Contains(t, o.stderr, "line 1")
+	assert.Contains(t, o.stderr, "MATOCL_LISTEN_PORT")
 }
 
 func TestStopFindsMasterWithoutConfig(t *testing.T) {
@@ -365,36 +355,22 @@ func TestUnknownActionAndUsage(t *testing.T) {
 // A master that does not exit on SIGTERM in time (stuck writing a huge
 // metadata file, say) is killed once the stop deadline leaves no room for a
 // clean exit, and the agent logs that it did. The real mfsmaster cannot be
-// made that slow, so a stand-in that ignores SIGTERM takes its place, with
-// binary=/bin/true standing in for "mfsmaster stop" reaching nobody.
+// made that slow, so a stand-in that ignores SIGTERM takes its place.
 func TestStopEscalatesToSigkillAtTheDeadline(t *testing.T) {
 	l := newLab(t)
 	a := New()
-	stub := filepath.Join(l.dir, "mfsstub")
-	sh, err := os.ReadFile("/bin/sh")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(stub, sh, 0o755))
-	cmd := exec.Command(stub, "-c", `trap "" TERM; while :; do sleep 0.1; done`)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	require.NoError(t, os.WriteFile(filepath.Join(l.data(), mfs.LockName), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644))
-	a.MasterName = "mfsstub"
-
+	m := mfstest.Start(t, mfstest.Holder{Lock: filepath.Join(l.data(), mfs.LockName), WritePID: true, IgnoreTerm: true})
 	logFile := filepath.Join(l.dir, "ha.log")
 	start := time.Now()
-	o := run(t, a, l.env, "stop", "OCF_RESKEY_binary", "/bin/true", "OCF_RESKEY_CRM_meta_timeout", "6000",
-		"HA_LOGFACILITY", "", "HA_LOGFILE", logFile)
+	o := run(t, a, l.env, "stop", "OCF_RESKEY_CRM_meta_timeout", "6000", "HA_LOGFACILITY", "", "HA_LOGFILE", logFile)
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
 	select {
-	case <-done:
+	case <-m.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stand-in master survived the stop")
 	}
 	log, _ := os.ReadFile(logFile)
-	assert.Contains(t, string(log), fmt.Sprintf("mfsmaster (pid %d) did not store its metadata and exit before the stop timeout: sending SIGKILL", cmd.Process.Pid))
+	assert.Contains(t, string(log), fmt.Sprintf("mfsmaster (pid %d) did not store its metadata and exit before the stop timeout: sending SIGKILL", m.PID))
 	// It waited for a clean exit first rather than killing at once.
 	assert.Greater(t, time.Since(start), 2*time.Second)
 }
@@ -406,7 +382,8 @@ func TestStartFailsWhenTheMasterDiesAfterStarting(t *testing.T) {
 	l := newLab(t)
 	a := New()
 	fake := filepath.Join(l.dir, "mfsmaster-dies")
-	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n# reports a successful start, but no master stays\nexit 0\n"), 0o755))
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\n# answers -v as mfsmaster 3.0.117 does, reports a successful start, but no master stays\n"+
+		"[ \"$1\" = -v ] && echo 'version: 3.0.117-1 ; build: 1341'\nexit 0\n"), 0o755))
 	o := run(t, a, l.env, "start", "OCF_RESKEY_binary", fake)
 	assert.Equal(t, ocf.ErrGeneric, o.code)
 	assert.Contains(t, o.stderr, "ocf-exit-reason:mfsmaster exited after it started")

@@ -13,19 +13,9 @@
 set -eu
 . "$(dirname "$0")/../../lab/lib.sh"
 . "$(dirname "$0")/mfs.sh"
+. "$(dirname "$0")/fence.sh"
 
 fence_id() { x node1 "cibadmin -Q -o constraints" | grep -o 'id="drbd-fence-by-handler-r0-[^"]*"' | head -1; }
-cut_drbd() {
-  x "$1" 'modprobe -a sch_prio cls_u32 act_gact; tc qdisc add dev eth0 root handle 1: prio &&
-    tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dport 7789 0xffff action drop &&
-    tc filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip sport 7789 0xffff action drop'
-}
-heal_drbd() { x "$1" 'tc qdisc del dev eth0 root 2>/dev/null || true'; }
-fencing() { # fencing MODE: set it in the lab's drbd.conf of both nodes and apply
-  for n in node1 node2; do
-    x $n "sed -i '/^resource r0 {/,/^}/{/^  disk { fencing /d}; /^resource r0 {/a\\  disk { fencing $1; }' /etc/drbd.conf && drbdadm adjust r0 && drbdadm dump r0 | grep -q 'fencing.*$1'"
-  done
-}
 cleanup() {
   heal_drbd node1 >/dev/null 2>&1
   heal_drbd node2 >/dev/null 2>&1
