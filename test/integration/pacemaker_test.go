@@ -317,7 +317,13 @@ func TestPacemakerManagesMfsmaster(t *testing.T) {
 // and Pacemaker 2.0 and 1.1 the operation key, the code and the reason:
 //
 //	p_mfs_monitor_5000 on node 'not running' (7): call=8, ..., exitreason='reason', ...
+//
+// Pacemaker 3.0 words the results of 2.1's format its own way: RC
+// "not running" and "error" also match its 'Not running' and 'Error occurred'.
 func failedAction(res, op, secs, rc, reason string) string {
+	if r, ok := map[string]string{"not running": `(?:not running|Not running)`, "error": `(?:error|Error occurred)`}[rc]; ok {
+		rc = r
+	}
 	v21, ms := res+" ", "0"
 	if secs != "" {
 		v21 += secs + "s-interval "
