@@ -227,7 +227,7 @@ all() {
           lab_run "$rel" ${!lv:-} 2>&1 | tee "$STATE/$rel.lab.log"
           rc=${PIPESTATUS[0]}
           # Each scenario's own result: "DRBD lab: 00 pass, 04 FAIL".
-          label="DRBD lab: $(awk '/^(PASS|FAIL) [0-9][0-9]-/ { printf "%s%s %s", sep, substr($2, 1, 2), ($1 == "PASS" ? "pass" : "FAIL"); sep = ", " }' "$STATE/$rel.lab.log")"
+          label="DRBD lab: $(awk '/^(PASS|FAIL) [0-9][0-9]-/ { printf "%s%s %s", sep, substr($2, 1, 2), ($1 == "PASS" ? "pass" : /not run/ ? "not run" : "FAIL"); sep = ", " }' "$STATE/$rel.lab.log")"
           (exit $rc) ;;
         *) die "unknown suite '$suite' (crm pcs lab)" ;;
       esac
