@@ -47,10 +47,13 @@ var drbdEnv = map[string]string{"DRBD_RESOURCE": "r0", "DRBD_MINOR": "0", "DRBD_
 
 func TestHandlerFencePeerExitCodes(t *testing.T) {
 	lost := drbdproc.Device{CState: "WFConnection", Role: "Primary", Disk: "UpToDate", PeerDisk: "DUnknown"}
-	f := (&runner.Fake{}).On("cibadmin -Q -o resources", runner.OK(msResources)).On(createFence, runner.OK(""))
+	// Pacemaker 2.1.5's CIB root, as captured in internal/crm/testdata.
+	cib := `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"/>`
+	f := (&runner.Fake{}).On("cibadmin -Q -o resources", runner.OK(msResources)).
+		On("cibadmin -Q --xpath /cib --no-children", runner.OK(cib)).On(createFence, runner.OK(""))
 	code, log := runHandler(t, f, drbdEnv, lost, nil, "fence-peer")
 	assert.Equal(t, 4, code, log)
-	assert.Equal(t, []string{"cibadmin -Q -o resources", createFence}, f.Calls())
+	assert.Equal(t, []string{"cibadmin -Q -o resources", "cibadmin -Q --xpath /cib --no-children", createFence}, f.Calls())
 
 	// Not run by drbdadm: "helper broken", which changes no state.
 	code, log = runHandler(t, &runner.Fake{}, map[string]string{}, lost, nil, "fence-peer")

@@ -173,20 +173,28 @@ func readStatus(c *cli.Context, d StatusDeps) (*drbdproc.Status, bool, error) {
 		}
 		return st, true, err
 	case path == "-":
-		st, err := drbdproc.Parse(d.Stdin)
-		return st, false, err
+		return parseSaved("stdin", d.Stdin)
 	default:
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, false, err
 		}
 		defer f.Close()
-		st, err := drbdproc.Parse(f)
-		if err != nil {
-			return nil, false, fmt.Errorf("%s: %w", path, err)
-		}
-		return st, false, nil
+		return parseSaved(path, f)
 	}
+}
+
+// parseSaved reads a saved /proc/drbd, which holds the whole state only up
+// to DRBD 8.4.
+func parseSaved(name string, r io.Reader) (*drbdproc.Status, bool, error) {
+	st, err := drbdproc.Parse(r)
+	if err == nil {
+		err = st.DevicesKnown()
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", name, err)
+	}
+	return st, false, nil
 }
 
 func selectDevices(devs []drbdproc.Device, want []string) ([]drbdproc.Device, error) {

@@ -197,3 +197,27 @@ func TestUnknownCommandIsAnErrorNotASplitBrain(t *testing.T) {
 	(&statusEnv{}).run(t, "stauts")
 	assert.Equal(t, 1, exited)
 }
+
+// A saved DRBD 9 /proc/drbd holds the version only: status must say so and
+// fail, not report "no devices" as healthy. Synthetic input: the first
+// lines of DRBD 9.2's /proc/drbd.
+func TestFinding10StatusDRBD9ProcFile(t *testing.T) {
+	e := &statusEnv{stdin: "version: 9.2.4 (api:2/proto:86-121)\nGIT-hash: 6fbd1ab4b3bde0e6bbe8a1eaa7c71f7ab4d4bc11 build by root@x, 2023-05-10 00:00:00\nTransports (api:18): tcp (9.2.4)\n"}
+	code, out, errOut := e.run(t, "--proc-drbd", "-", "status", "--json")
+	assert.Equal(t, StatusError, code, out)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "DRBD 9")
+	assert.Contains(t, errOut, "drbdsetup")
+}
+
+// A verify that found differences leaves Connected UpToDate/UpToDate with
+// oos above 0: degraded, not healthy. Synthetic input: a lab capture with
+// oos changed.
+func TestFinding10StatusOutOfSyncDegraded(t *testing.T) {
+	in := strings.Replace(testdata(t, "connected.node1.proc-drbd.txt"), "oos:0", "oos:4", 1)
+	require.Contains(t, in, "oos:4")
+	e := &statusEnv{stdin: in}
+	code, out, _ := e.run(t, "--proc-drbd", "-", "status")
+	assert.Equal(t, StatusDegraded, code, out)
+	assert.Contains(t, out, "degraded")
+}
