@@ -88,7 +88,8 @@ DRBD_PEER_AF and DRBD_CONF, set by drbdadm.`,
 			{
 				Name:  "fence-peer",
 				Usage: "place the constraint that keeps the promoted role off the peer; exit 3-7 as DRBD expects",
-				Flags: []cli.Flag{timeout(), lockWait()},
+				Flags: []cli.Flag{timeout(), lockWait(), &cli.StringFlag{Name: "role",
+					Usage: "name the promoted role `Master` or `Promoted` in the constraint (default: as the cluster's feature set says)"}},
 				Action: func(c *cli.Context) error {
 					code := fencePeer(c, d)
 					if code == 0 {
@@ -130,6 +131,13 @@ func fencePeer(c *cli.Context, d HandlerDeps) (code int) {
 			return splitbrain.FencePeerFailed
 		}
 		h.Env = hh.Env
+		switch role := c.String("role"); role {
+		case "", "Master", "Promoted":
+			hh.Role = role
+		default:
+			d.Log.Errorf("fence-peer %s: --role %q: not Master or Promoted; no constraint placed", hh.Env.Resource, role)
+			return splitbrain.FencePeerFailed
+		}
 		release := handlerLock(c, d, hh.Env.Resource)
 		defer release()
 		return hh.FencePeer(c.Context)
