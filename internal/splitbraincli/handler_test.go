@@ -25,11 +25,17 @@ const msResources = `<resources><clone id="ms_drbd"><primitive id="p_drbd_r0" cl
 
 func runHandler(t *testing.T, f *runner.Fake, env map[string]string, dev drbdproc.Device, record func(marker.Marker) error, args ...string) (int, string) {
 	t.Helper()
+	return runHandlerAs(t, 0, f, env, dev, record, args...)
+}
+
+// runHandlerAs runs a handler as the user euid.
+func runHandlerAs(t *testing.T, euid int, f *runner.Fake, env map[string]string, dev drbdproc.Device, record func(marker.Marker) error, args ...string) (int, string) {
+	t.Helper()
 	var out, log bytes.Buffer
 	deps := HandlerDeps{Runner: f, CRM: &crm.Client{Runner: f}, Getenv: ocf.MapLookup(env),
 		ReadDevice: func(context.Context, int) (drbdproc.Device, error) { return dev, nil },
 		Hostname:   func() (string, error) { return "node1", nil }, LockDir: t.TempDir(),
-		Log: logging.NewTestLogger("drbd-splitbrain", &log), Marker: record}
+		Log: logging.NewTestLogger("drbd-splitbrain", &log), Marker: record, Geteuid: func() int { return euid }}
 	app := &cli.App{Name: "drbd-splitbrain", Writer: &out, ErrWriter: &out, Commands: []*cli.Command{HandlerCommand(deps)},
 		ExitErrHandler: func(*cli.Context, error) {}}
 	err := app.Run(append([]string{"drbd-splitbrain", "handler"}, args...))

@@ -52,6 +52,7 @@ type env struct {
 	// drbdadm stuck on the kernel or a cibadmin on a CIB that does not answer.
 	hang       map[string]bool
 	cmdTimeout time.Duration
+	euid       int // the user resolve runs as; 0, root, unless set
 }
 
 // hangRunner serves e.fake, but blocks the commands in hang until their
@@ -100,7 +101,7 @@ func (e *env) run(t *testing.T, args ...string) (int, string) {
 		Log:      logging.NewTestLogger("drbd-splitbrain", &e.log),
 		Now:      func() time.Time { return time.Date(2026, 11, 24, 21, 45, 0, 0, time.UTC) },
 		Interval: time.Millisecond,
-	}}
+	}, Geteuid: func() int { return e.euid }}
 	app := &cli.App{Name: "drbd-splitbrain", Writer: &e.out, ErrWriter: &e.out, Commands: []*cli.Command{ResolveCommand(deps)},
 		ExitErrHandler: func(*cli.Context, error) {}}
 	err := app.Run(append([]string{"drbd-splitbrain", "resolve"}, args...))
@@ -377,4 +378,28 @@ func TestFinding8EveryCommandHasADeadline(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Finding 13: resolve and the handlers need root (drbdadm, /proc/PID/fd,
+// the lock directory, the CIB); as another user they must stop before
+// running anything, with a message saying so. status may run as anyone.
+func TestFinding13NonRootFailsEarly(t *testing.T) {
+	e := newEnv(t, sbNode2).noCluster()
+	e.euid = 1000
+	code, out := e.run(t, "--discard-local", "--yes", "r0")
+	assert.Equal(t, ExitError, code, out)
+	assert.Contains(t, out, "must run as root")
+	assert.Empty(t, e.fake.Calls(), "nothing ran")
+
+	for _, name := range []string{"fence-peer", "unfence-peer", "split-brain"} {
+		f := &runner.Fake{}
+		code, log := runHandlerAs(t, 1000, f, drbdEnv, drbdproc.Device{}, nil, name)
+		assert.Equal(t, 1, code, name)
+		assert.Contains(t, log, "must run as root", name)
+		assert.Empty(t, f.Calls(), name)
+	}
+
+	s := &statusEnv{live: "connected.node1.proc-drbd.txt"}
+	code, _, _ = s.run(t, "status")
+	assert.Equal(t, StatusHealthy, code)
 }
