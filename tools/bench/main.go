@@ -162,6 +162,7 @@ func run() error {
 	if err := benchMetadata(r, bin); err != nil {
 		return fmt.Errorf("metadata size benchmark: %w", err)
 	}
+	r.p("%s", findings)
 	if err := benchParser(r, repo); err != nil {
 		return fmt.Errorf("parser benchmark: %w", err)
 	}
