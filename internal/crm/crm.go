@@ -23,7 +23,17 @@ const (
 	exitNoSuchObject = 105 // CRM_EX_NOSUCH: cibadmin -Q --xpath matched nothing, crm_attribute -G of a missing attribute
 	exitDisconnect   = 102 // CRM_EX_DISCONNECT: no cluster to talk to
 	exitExists       = 108 // CRM_EX_EXISTS: cibadmin -C of an id that exists
+	// An update that lost a race with another one: CRM_EX_OLD ("update
+	// older than existing config", include/crm/common/results.h) from
+	// Pacemaker 2.0, and pcmk_err_old_data, which Pacemaker 1.1's cibadmin
+	// exits with. crm-fence-peer.9.sh retries on exactly these two.
+	exitOld       = 103
+	exitOldData11 = 205
 )
+
+// ErrCIBRace is returned by Create when the CIB changed underneath the
+// update (exit 103 or 205): trying again may succeed.
+var ErrCIBRace = errors.New("the CIB changed underneath the update")
 
 // ErrNoCluster is returned when no Pacemaker cluster answers (the tools are
 // missing, or they cannot connect to the CIB).
@@ -259,8 +269,124 @@ func (c *Client) Create(ctx context.Context, constraintXML string) error {
 		return nil
 	case exitExists:
 		return ErrExists
+	case exitOld, exitOldData11:
+		return fmt.Errorf("%w: %w", ErrCIBRace, runner.NewCommandError(out, "cibadmin", argv...))
 	}
 	return runner.NewCommandError(out, "cibadmin", argv...)
+}
+
+// FenceConstraintRole is FenceConstraint with the promoted role named by
+// the caller ("Master" or "Promoted"), for an operator who knows better
+// than the CIB's feature set.
+func FenceConstraintRole(res, msID, keep, role string) string {
+	return fenceConstraint(res, msID, keep, role)
+}
+
+// CIBRoot is what the CIB's root element tells a fencing handler.
+type CIBRoot struct {
+	Dialect Dialect
+	// Quorum is have-quorum="1" (or "true"): this partition has quorum.
+	// The attribute is absent while no DC has written it; that is no quorum.
+	Quorum bool
+}
+
+// ParseCIBRoot reads the root element as `cibadmin -Q --xpath /cib
+// --no-children` prints it.
+//
+// Outcomes: the root's dialect (DialectFromCIB) and quorum; an error when
+// doc is not XML.
+func ParseCIBRoot(doc []byte) (CIBRoot, error) {
+	d, err := DialectFromCIB(doc)
+	if err != nil {
+		return CIBRoot{}, err
+	}
+	var root struct {
+		Quorum string `xml:"have-quorum,attr"`
+	}
+	if err := xml.Unmarshal(doc, &root); err != nil {
+		return CIBRoot{}, fmt.Errorf("parse CIB root: %w", err)
+	}
+	q := strings.TrimSpace(root.Quorum)
+	return CIBRoot{Dialect: d, Quorum: q == "1" || q == "true"}, nil
+}
+
+// CIBRoot reads the CIB's root element.
+//
+// Outcomes: the root; an error wrapping ErrNoCluster when no cluster
+// answers; a *runner.CommandError for any other failure of cibadmin.
+func (c *Client) CIBRoot(ctx context.Context) (CIBRoot, error) {
+	argv := []string{"-Q", "--xpath", "/cib", "--no-children"}
+	out, err := c.run(ctx, "cibadmin", argv...)
+	if err != nil {
+		return CIBRoot{}, fmt.Errorf("cibadmin -Q /cib: %w", err)
+	}
+	if out.ExitCode != 0 {
+		return CIBRoot{}, runner.NewCommandError(out, "cibadmin", argv...)
+	}
+	return ParseCIBRoot([]byte(out.Stdout))
+}
+
+// NodeState is a node's entry in the CIB's status section, as the DC
+// records it.
+type NodeState struct {
+	Uname    string `xml:"uname,attr"`
+	InCCM    string `xml:"in_ccm,attr"`   // "true"/"false"; from Pacemaker 2.1.7 a timestamp when true
+	Crmd     string `xml:"crmd,attr"`     // "online"/"offline"; from 2.1.7 a timestamp when online
+	Join     string `xml:"join,attr"`     // member, down, pending, banned
+	Expected string `xml:"expected,attr"` // member or down: what the DC expects
+}
+
+// ParseNodeState reads one node_state element.
+func ParseNodeState(doc []byte) (*NodeState, error) {
+	var n NodeState
+	if err := xml.Unmarshal(doc, &n); err != nil {
+		return nil, fmt.Errorf("parse node_state: %w", err)
+	}
+	return &n, nil
+}
+
+// since reports whether v is a Pacemaker 2.1.7+ timestamp, which stands
+// for "true"/"online" since that time.
+func since(v string) bool {
+	if v == "" || v == "0" {
+		return false
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Online reports whether the node is in the membership and its controller
+// runs: Pacemaker can still reach it.
+func (n *NodeState) Online() bool {
+	return (n.InCCM == "true" || since(n.InCCM)) && (n.Crmd == "online" || since(n.Crmd))
+}
+
+// CleanDown reports whether the DC records the node as down as expected:
+// out of the membership, its controller offline, expected down. That is
+// what a completed fencing (or a clean shutdown) leaves; an unclean node
+// lacks expected="down". crm-fence-peer.9.sh answers 7 on the same test.
+func (n *NodeState) CleanDown() bool {
+	return n.Expected == "down" && n.InCCM == "false" && n.Crmd != "online" && !since(n.Crmd)
+}
+
+// NodeState returns the node_state of node, nil when the CIB has none.
+func (c *Client) NodeState(ctx context.Context, node string) (*NodeState, error) {
+	argv := []string{"-Q", "--xpath", "//node_state[@uname=" + xpathLiteral(node) + "]", "--no-children"}
+	out, err := c.run(ctx, "cibadmin", argv...)
+	if err != nil {
+		return nil, fmt.Errorf("cibadmin query node_state %s: %w", node, err)
+	}
+	switch out.ExitCode {
+	case 0:
+		return ParseNodeState([]byte(out.Stdout))
+	case exitNoSuchObject:
+		return nil, nil
+	}
+	return nil, runner.NewCommandError(out, "cibadmin", argv...)
 }
 
 // Delete removes the rsc_location with id; a missing one is fine

@@ -2,13 +2,15 @@ package crm
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
 // What cibadmin and crm_resource print is parsed during fencing, when I/O
 // may be frozen: no input may make the parsers panic.
 func FuzzParsers(f *testing.F) {
-	for _, name := range []string{"cibadmin-Q-resources.xml", "cibadmin-query-fence.txt", "crm_resource-locate-clone.txt"} {
+	f.Add(`<node_state id="2" uname="node2" in_ccm="false" crmd="offline" join="down" expected="down"/>`)
+	for _, name := range []string{"cibadmin-Q-cib-nochildren-2.1.5.xml", "cibadmin-Q-resources.xml", "cibadmin-query-fence.txt", "crm_resource-locate-clone.txt"} {
 		b, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			f.Fatal(err)
@@ -21,5 +23,11 @@ func FuzzParsers(f *testing.F) {
 			_ = c.FencesAllBut("node1")
 		}
 		_ = ParseLocate(s)
+		if r, err := ParseCIBRoot([]byte(s)); err == nil && r.Quorum && !strings.Contains(s, "have-quorum") {
+			t.Fatalf("quorum read from a root without have-quorum: %q", s)
+		}
+		if n, err := ParseNodeState([]byte(s)); err == nil && n.CleanDown() && n.Online() {
+			t.Fatalf("node both cleanly down and online: %+v", n)
+		}
 	})
 }

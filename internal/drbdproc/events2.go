@@ -23,7 +23,8 @@ import (
 // /proc/drbd would for ocf-mfs's two-node resources.
 //
 // Outcomes: devices, or an error wrapping ErrFileParse that names the line
-// when a line is not "<verb> <object> key:value...".
+// when a line is not "<verb> <object> key:value...", a connection has no
+// connection state, or a device no disk state or no minor in range.
 func ParseEvents2(r io.Reader) ([]Device, error) {
 	type conn struct {
 		id                     int
@@ -65,6 +66,9 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 		case "resource":
 			roles[res] = kv["role"]
 		case "connection":
+			if kv["connection"] == "" {
+				return nil, fmt.Errorf("%w: events2 line %d %q: connection without its state", ErrFileParse, n, clip(sc.Text()))
+			}
 			id, err := strconv.Atoi(peer)
 			if err != nil {
 				id = -1
@@ -78,8 +82,11 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 			}
 		case "device":
 			minor, err := strconv.Atoi(kv["minor"])
-			if err != nil {
+			if err != nil || minor < 0 || minor > maxMinor {
 				return nil, fmt.Errorf("%w: events2 line %d: minor %q", ErrFileParse, n, kv["minor"])
+			}
+			if kv["disk"] == "" {
+				return nil, fmt.Errorf("%w: events2 line %d %q: device without its disk state", ErrFileParse, n, clip(sc.Text()))
 			}
 			v, _ := strconv.Atoi(vol)
 			devs = append(devs, Device{Minor: minor, Resource: res, Volume: v, Disk: kv["disk"],

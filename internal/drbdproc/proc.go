@@ -2,8 +2,10 @@ package drbdproc
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -18,14 +20,21 @@ import (
 //   - unknown lines and unknown fields are skipped or, for counters, kept in
 //     Counters.Extra, because a newer kernel must not break monitoring;
 //   - an error wrapping ErrFileParse and naming the line when the input is
-//     empty, does not start with a version line, or has a minor line that
-//     cannot be read.
+//     empty, does not start with a version line, has a minor line that
+//     cannot be read (a minor that is not a number in range, a state
+//     field without its "/", no cs:), lists a minor twice or out of the
+//     ascending order the kernel prints, or carries a number no kernel
+//     prints (a NaN or out-of-range percent, amounts that overflow).
+//
+// A DRBD 9 /proc/drbd parses to the version and no devices: Source then
+// asks drbdsetup; callers holding only the file ask DevicesKnown.
 func Parse(r io.Reader) (*Status, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	st := &Status{}
 	var dev *Device
 	n, seenVersion := 0, false
+	lineOf := map[int]int{} // minor -> line it was listed on
 	for sc.Scan() {
 		n++
 		raw := sc.Text()
@@ -48,7 +57,18 @@ func Parse(r io.Reader) (*Status, error) {
 			st.SrcVersion = firstField(strings.TrimPrefix(line, "srcversion:"))
 			continue
 		}
-		if minor, rest, ok := minorLine(line); ok {
+		minor, rest, ok, err := minorLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("%w: line %d %q: %w", ErrFileParse, n, clip(raw), err)
+		}
+		if ok {
+			if first, dup := lineOf[minor]; dup {
+				return nil, fmt.Errorf("%w: line %d: minor %d is listed twice (first on line %d)", ErrFileParse, n, minor, first)
+			}
+			if dev != nil && minor < dev.Minor {
+				return nil, fmt.Errorf("%w: line %d: minor %d after minor %d; the kernel lists minors in ascending order", ErrFileParse, n, minor, dev.Minor)
+			}
+			lineOf[minor] = n
 			d, err := parseDevice(minor, rest)
 			if err != nil {
 				return nil, fmt.Errorf("%w: line %d %q: %w", ErrFileParse, n, clip(raw), err)
@@ -91,6 +111,22 @@ func (s *Status) Major() int {
 	m, _, _ := strings.Cut(s.Version, ".")
 	v, _ := strconv.Atoi(m)
 	return v
+}
+
+// ErrDRBD9 is wrapped by DevicesKnown for a DRBD 9 /proc/drbd.
+var ErrDRBD9 = errors.New("DRBD 9 keeps only its version in /proc/drbd: the state of its devices comes from drbdsetup (events2 or status)")
+
+// DevicesKnown tells whether Devices is the whole state.
+//
+// Outcomes: nil for DRBD 8 (no device listed then means none is up); an
+// error wrapping ErrDRBD9 for DRBD 9, whose /proc/drbd lists no device
+// whatever runs, so that a caller holding only the file does not report
+// "no devices".
+func (s *Status) DevicesKnown() error {
+	if s.Major() >= 9 {
+		return fmt.Errorf("version %s: %w", s.Version, ErrDRBD9)
+	}
+	return nil
 }
 
 // Devices is Parse for callers that need only the devices.
@@ -142,7 +178,11 @@ func parseVersion(st *Status, line string) error {
 			}
 			st.API = n
 		case "proto":
-			lo, hi, _ := strings.Cut(v, "-")
+			// DRBD 0.7 and 8.0 speak one protocol: "proto:86".
+			lo, hi, isRange := strings.Cut(v, "-")
+			if !isRange {
+				hi = lo
+			}
 			a, err1 := strconv.Atoi(lo)
 			b, err2 := strconv.Atoi(hi)
 			if err1 != nil || err2 != nil {
@@ -154,21 +194,31 @@ func parseVersion(st *Status, line string) error {
 	return nil
 }
 
+// maxMinor is the largest minor DRBD allows (MINORMASK, 2^20-1).
+const maxMinor = 1<<20 - 1
+
 // minorLine recognises " 0: cs:..." and returns the minor and the rest.
-func minorLine(line string) (int, string, bool) {
+// A line whose state part starts with "cs:" is a minor line whatever its
+// head: a head that is not a minor in range is an error, not a line to
+// skip, because skipping it would hide a device.
+func minorLine(line string) (int, string, bool, error) {
 	head, rest, ok := strings.Cut(line, ": ")
 	if !ok {
 		// An unconfigured minor of older kernels may end right after "cs:".
 		head, rest, ok = strings.Cut(line, ":")
 		if !ok || rest != "" {
-			return 0, "", false
+			return 0, "", false, nil
 		}
 	}
+	rest = strings.TrimSpace(rest)
 	m, err := strconv.Atoi(head)
-	if err != nil || m < 0 {
-		return 0, "", false
+	if err != nil || m < 0 || m > maxMinor {
+		if strings.HasPrefix(rest, "cs:") {
+			return 0, "", false, fmt.Errorf("minor %q is not a number from 0 to %d", head, maxMinor)
+		}
+		return 0, "", false, nil
 	}
-	return m, strings.TrimSpace(rest), true
+	return m, rest, true, nil
 }
 
 // parseDevice reads the state part of a minor line:
@@ -181,10 +231,16 @@ func parseDevice(minor int, rest string) (Device, error) {
 		switch {
 		case isKV && k == "cs":
 			d.CState = v
-		case isKV && (k == "ro" || k == "st"):
-			d.Role, d.PeerRole = pair(v)
-		case isKV && k == "ds":
-			d.Disk, d.PeerDisk = pair(v)
+		case isKV && (k == "ro" || k == "st" || k == "ds"):
+			a, b, ok := strings.Cut(v, "/")
+			if !ok || a == "" || b == "" {
+				return d, fmt.Errorf("minor %d: %s:%s is not local/peer", minor, k, v)
+			}
+			if k == "ds" {
+				d.Disk, d.PeerDisk = a, b
+			} else {
+				d.Role, d.PeerRole = a, b
+			}
 		case isKV:
 			// an unknown state field of a newer kernel
 		case len(f) == 1 && strings.Contains("ABC", f):
@@ -200,11 +256,6 @@ func parseDevice(minor int, rest string) (Device, error) {
 		return d, fmt.Errorf("minor %d lacks roles (ro:) or disk states (ds:)", minor)
 	}
 	return d, nil
-}
-
-func pair(v string) (string, string) {
-	a, b, _ := strings.Cut(v, "/")
-	return a, b
 }
 
 // isFlags recognises the I/O state flags, e.g. "r-----" or "s--d-".
@@ -292,7 +343,9 @@ func counterField(c *Counters, k string) *uint64 {
 }
 
 // parseProgress reads "[>....] sync'ed:  3.2% (257420/262100)K" or the
-// "verified:" form. Devices over 4 GiB print the amounts in MiB ("M").
+// "verified:" form. Devices over 4 GiB print the amounts in MiB ("M"), and
+// Linux 3.8 to 3.15 print the finish fields right after that M, on the same
+// line: "(10236/10240)Mfinish: 0:00:05 speed: ...".
 func parseProgress(d *Device, line string) error {
 	if i := strings.IndexByte(line, ']'); i >= 0 && strings.HasPrefix(line, "[") {
 		line = strings.TrimSpace(line[i+1:])
@@ -311,20 +364,14 @@ func parseProgress(d *Device, line string) error {
 	if len(f) < 2 {
 		return fmt.Errorf("progress line too short")
 	}
-	pct, err := strconv.ParseFloat(strings.TrimSuffix(f[0], "%"), 64)
+	pct, err := percent(f[0])
 	if err != nil {
-		return fmt.Errorf("progress percent %q", f[0])
+		return err
 	}
 	s.Percent = pct
-	amounts := f[1]
-	unit := uint64(1)
-	switch {
-	case strings.HasSuffix(amounts, ")K"):
-		amounts = strings.TrimSuffix(amounts, "K")
-	case strings.HasSuffix(amounts, ")M"):
-		amounts, unit = strings.TrimSuffix(amounts, "M"), 1024
-	default:
-		return fmt.Errorf("progress amounts %q", f[1])
+	amounts, unit, tail, err := splitAmounts(f[1])
+	if err != nil {
+		return err
 	}
 	rem, tot, ok := strings.Cut(strings.Trim(amounts, "()"), "/")
 	if !ok {
@@ -335,12 +382,59 @@ func parseProgress(d *Device, line string) error {
 	if err1 != nil || err2 != nil {
 		return fmt.Errorf("progress amounts %q", f[1])
 	}
+	// An amount that overflows once in KiB is no amount a kernel printed
+	// (it would be over 16 EiB): an error names the line, where saturating
+	// would hand a made-up figure to whoever plans around the resync.
+	if r > math.MaxUint64/unit || t > math.MaxUint64/unit {
+		return fmt.Errorf("progress amounts %q overflow in KiB", f[1])
+	}
 	s.RemainingKiB, s.TotalKiB = r*unit, t*unit
 	if d.Sync != nil { // a finish line came first; keep what it said
 		s.Finish, s.SpeedKiBs, s.AvgKiBs, s.WantKiBs = d.Sync.Finish, d.Sync.SpeedKiBs, d.Sync.AvgKiBs, d.Sync.WantKiBs
 	}
 	d.Sync = s
-	return nil
+	if tail == "" {
+		return nil
+	}
+	return parseFinish(s, strings.Join(append([]string{tail}, f[2:]...), " "))
+}
+
+// splitAmounts splits "(R/T)K" or "(R/T)M", possibly followed directly by
+// "finish:", into the amounts, the unit in KiB and what follows.
+func splitAmounts(f string) (amounts string, unit uint64, tail string, err error) {
+	i := strings.IndexByte(f, ')')
+	if i < 0 || i+1 >= len(f) {
+		return "", 0, "", fmt.Errorf("progress amounts %q", f)
+	}
+	switch f[i+1] {
+	case 'K':
+		unit = 1
+	case 'M':
+		unit = 1024
+	default:
+		return "", 0, "", fmt.Errorf("progress amounts %q", f)
+	}
+	tail = f[i+2:]
+	if tail != "" && !strings.HasPrefix(tail, "finish:") {
+		return "", 0, "", fmt.Errorf("progress amounts %q", f)
+	}
+	return f[:i+1], unit, tail, nil
+}
+
+// percent reads the kernel's "%3u.%u%%": digits, a dot, digits. ParseFloat
+// alone would take "NaN" and "Inf", which no kernel prints and which
+// encoding/json refuses.
+func percent(f string) (float64, error) {
+	v := strings.TrimSuffix(f, "%")
+	ok := v != "" && v != "."
+	for _, c := range v {
+		ok = ok && (c == '.' || (c >= '0' && c <= '9'))
+	}
+	p, err := strconv.ParseFloat(v, 64)
+	if !ok || err != nil || p > 100 {
+		return 0, fmt.Errorf("progress percent %q is not a percentage from 0 to 100", f)
+	}
+	return p, nil
 }
 
 // parseFinish reads "finish: 0:03:34 speed: 1,168 (1,168) want: 1,024 K/sec".
@@ -389,19 +483,26 @@ func number(s string) (uint64, error) {
 	return strconv.ParseUint(strings.ReplaceAll(s, ",", ""), 10, 64)
 }
 
-// clock reads h:mm:ss.
+// clock reads h:mm:ss. The kernel prints the hours of its estimate as an
+// unsigned long, which a stalled resync can make larger than a
+// time.Duration holds: such an estimate saturates at the largest Duration,
+// since it only says "not any time soon".
 func clock(s string) (time.Duration, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) != 3 {
 		return 0, fmt.Errorf("finish time %q is not h:mm:ss", s)
 	}
-	var total time.Duration
+	var n [3]uint64
 	for i, p := range parts {
-		n, err := strconv.ParseUint(p, 10, 32)
-		if err != nil {
+		v, err := strconv.ParseUint(p, 10, 64)
+		if err != nil || (i > 0 && v > 59) {
 			return 0, fmt.Errorf("finish time %q is not h:mm:ss", s)
 		}
-		total += time.Duration(n) * []time.Duration{time.Hour, time.Minute, time.Second}[i]
+		n[i] = v
 	}
-	return total, nil
+	const maxHours = uint64(math.MaxInt64 / int64(time.Hour))
+	if n[0] >= maxHours {
+		return time.Duration(math.MaxInt64), nil
+	}
+	return time.Duration(n[0])*time.Hour + time.Duration(n[1])*time.Minute + time.Duration(n[2])*time.Second, nil
 }

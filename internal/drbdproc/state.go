@@ -67,10 +67,13 @@ var connecting = map[string]bool{
 // StandAlone, not connected).
 func (d Device) Connecting() bool { return connecting[d.CState] }
 
-// Healthy reports whether the device is Connected with both disks UpToDate:
-// nothing to wait for, nothing to recover.
+// Healthy reports whether the device is Connected with both disks UpToDate
+// and no block known out of sync: nothing to wait for, nothing to recover.
+// An online verify that finds differences leaves the disks UpToDate and
+// counts them in oos; they stay different until a disconnect and connect
+// resyncs them.
 func (d Device) Healthy() bool {
-	return d.CState == "Connected" && d.Disk == "UpToDate" && d.PeerDisk == "UpToDate"
+	return d.CState == "Connected" && d.Disk == "UpToDate" && d.PeerDisk == "UpToDate" && d.Counters.OOS == 0
 }
 
 // PeerList returns every peer of the device. For DRBD 8, whose /proc/drbd

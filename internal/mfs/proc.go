@@ -102,8 +102,9 @@ func (h *Host) Children(parent ProcID, comm string) ([]ProcID, error) {
 }
 
 // Listening reports whether pid owns a listening TCP socket on port (IPv4
-// or IPv6): the socket inodes of its descriptors are matched against
-// /proc/net/tcp{,6}, which costs no fork and no connection.
+// or IPv6): the socket inodes of its descriptors are matched against the
+// kernel's listening sockets (sock_diag, or /proc/net/tcp{,6} where that is
+// missing or root is not /proc), which costs no fork and no connection.
 func (h *Host) Listening(pid, port int) (bool, error) {
 	p, err := h.fs.Proc(pid)
 	if err != nil {
@@ -119,6 +120,18 @@ func (h *Host) Listening(pid, port int) (bool, error) {
 			if n, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
 				inodes[n] = true
 			}
+		}
+	}
+	if h.root == "/proc" {
+		// This machine's own sockets: ask the kernel for listeners only.
+		// A kernel without sock_diag for TCP still has /proc/net/tcp.
+		if ls, err := listeners(port); err == nil {
+			for n := range ls {
+				if inodes[n] {
+					return true, nil
+				}
+			}
+			return false, nil
 		}
 	}
 	const listen = 0x0A // TCP_LISTEN in /proc/net/tcp's st column

@@ -21,7 +21,7 @@ import (
 // do its job.
 func TestFencePeerNeverAnswersUnreachableWithoutConstraint(t *testing.T) {
 	resources := runner.OK(crmFixture(t, "cibadmin-Q-resources.xml"))
-	cib21 := runner.OK(crmFixture(t, "cibadmin-Q-cib-nochildren-2.1.5.xml"))
+	cib21 := cibRoot(t, "1")
 	noCIB := runner.Exit(102, "Could not connect to the CIB: Transport endpoint is not connected\n")
 	tests := []struct {
 		name  string
@@ -44,7 +44,7 @@ func TestFencePeerNeverAnswersUnreachableWithoutConstraint(t *testing.T) {
 			setup: func(f *runner.Fake) { f.On("cibadmin -Q -o resources", runner.OK("<resources/>")) }, code: 1},
 		{name: "constraint rejected, disk UpToDate", dev: lostPeer,
 			setup: func(f *runner.Fake) {
-				f.On("cibadmin -Q -o resources", resources).On(dialectQuery, cib21).On(createNode1, runner.Exit(103, "Call cib_create failed: Update does not conform to the configured schema\n"))
+				f.On("cibadmin -Q -o resources", resources).On(dialectQuery, cib21).On(createNode1, runner.Exit(78, "Call cib_create failed: Update does not conform to the configured schema\n"))
 			}, code: 1},
 		{name: "CIB lost between query and create, disk UpToDate", dev: lostPeer,
 			setup: func(f *runner.Fake) {
@@ -62,7 +62,7 @@ func TestFencePeerNeverAnswersUnreachableWithoutConstraint(t *testing.T) {
 			setup: func(*runner.Fake) {}, code: 5},
 		{name: "disk UpToDate, constraint placed", dev: lostPeer,
 			setup: func(f *runner.Fake) {
-				f.On("cibadmin -Q -o resources", resources).On(dialectQuery, cib21).On(createNode1, runner.OK(""))
+				f.On("cibadmin -Q -o resources", resources).On(dialectQuery, cib21).On(createNode1, runner.OK("")).On(peerStateQuery, runner.OK(peerOnline))
 			}, code: 4},
 	}
 	for _, tt := range tests {

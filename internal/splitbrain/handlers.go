@@ -105,6 +105,12 @@ type Handlers struct {
 	Notify      string // shell command run on split brain, "" for none
 	Now         func() time.Time
 	Timeout     time.Duration // bound on each external command
+	// Role names the promoted role in the fencing constraint ("Master",
+	// "Promoted"); "" takes the name the running Pacemaker reads.
+	Role string
+	// RetryInterval is the pause between attempts to place the constraint
+	// after the CIB reported a concurrent update; 1 s when zero.
+	RetryInterval time.Duration
 }
 
 // ctx bounds one external command: each gets the whole Timeout, so a slow
@@ -164,12 +170,16 @@ func (h *Handlers) Guard(step func() int) (code int) {
 // FencePeer keeps the promoted role off the peer by placing a location
 // constraint for this node only. Outcomes:
 //   - 1: it could not do its job (state unreadable or not understood, some
-//     but not all volumes UpToDate, no cluster, no promotable clone, the
-//     constraint rejected or unreadable): the kernel changes nothing.
+//     but not all volumes UpToDate, no cluster, no quorum, no promotable
+//     clone, the constraint rejected, unreadable, or still racing other
+//     updates after Timeout): the kernel changes nothing.
 //   - 3: every peer disk is Inconsistent or worse (nothing placed).
-//   - 4: our constraint is in place (placed now or already there).
-//   - 5: none of our volumes is UpToDate: nothing placed, and the kernel
-//     outdates nothing either (we must not pin promotion to stale data).
+//   - 4: our constraint is in place, placed now with the peer online in
+//     the CIB, or already there.
+//   - 5: placed now, with the peer unclean or unknown to the CIB; or none
+//     of our volumes is UpToDate: nothing placed, and the kernel outdates
+//     nothing either (we must not pin promotion to stale data).
+//   - 7: placed now, with the peer cleanly down (fenced) in the CIB.
 //   - 6: a constraint with our id keeps the role on the peer instead: the
 //     peer fenced us first and is the active Primary.
 func (h *Handlers) FencePeer(parent context.Context) int {
@@ -225,21 +235,29 @@ func (h *Handlers) placeConstraint(parent context.Context) int {
 		return fail("no promotable clone of ocf:linbit:drbd or ocf:mfs:drbd has drbd_resource=%s; no constraint placed", res)
 	}
 	id := crm.FenceID(res, p.ID)
-	// Schedulers before 2.1 drop a rule whose role is Promoted, and the
-	// constraint would then fence nothing; Master is what every version
-	// reads, so it is the answer whenever the dialect cannot be learnt.
+	// One read of the CIB's root gives both the quorum and the dialect. A
+	// partition without quorum must not decide where the promoted role
+	// may run: crm-fence-peer.9.sh places nothing then and answers 1.
 	ctx, cancel = h.ctx(parent)
-	d, derr := h.CRM.Dialect(ctx)
+	root, rerr := h.CRM.CIBRoot(ctx)
 	cancel()
-	if derr != nil {
-		h.Log.Warnf("fence-peer %s: Pacemaker's dialect unknown (%v); naming the role %s", res, derr, d.PromotedRole())
+	if rerr != nil {
+		return fail("cannot read the CIB's quorum: %v; no constraint placed", rerr)
 	}
-	ctx, cancel = h.ctx(parent)
-	err = h.CRM.Create(ctx, crm.FenceConstraint(res, p.ID, h.Node, d))
-	cancel()
+	if !root.Quorum {
+		return fail("this partition has no quorum (the CIB's have-quorum is not 1); no constraint placed")
+	}
+	// Schedulers before 2.1 drop a rule whose role is Promoted, and the
+	// constraint would then fence nothing: the role is named as the
+	// cluster's feature set says, unless the operator named it.
+	role := h.Role
+	if role == "" {
+		role = root.Dialect.PromotedRole()
+	}
+	err = h.create(parent, crm.FenceConstraintRole(res, p.ID, h.Node, role))
 	if err == nil {
 		h.Log.Infof("fence-peer %s: placed constraint %s: %s promoted only on %s", res, id, p.ID, h.Node)
-		return FencePeerOutdated
+		return h.peerAnswer(parent)
 	}
 	if !errors.Is(err, crm.ErrExists) {
 		return fail("place constraint %s: %v", id, err)
@@ -260,6 +278,65 @@ func (h *Handlers) placeConstraint(parent context.Context) int {
 		return FencePeerPrimary
 	}
 	return fail("constraint %s exists with an unexpected shape; leaving it alone", id)
+}
+
+// create places the constraint, trying again while the CIB reports that
+// another update raced ours, for up to one Timeout in all.
+func (h *Handlers) create(parent context.Context, xml string) error {
+	interval := h.RetryInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	t := h.Timeout
+	if t == 0 {
+		t = 20 * time.Second
+	}
+	deadline := time.Now().Add(t)
+	for {
+		ctx, cancel := h.ctx(parent)
+		err := h.CRM.Create(ctx, xml)
+		cancel()
+		if !errors.Is(err, crm.ErrCIBRace) || time.Now().Add(interval).After(deadline) {
+			return err
+		}
+		h.Log.Warnf("fence-peer %s: %v; trying again", h.Env.Resource, err)
+		select {
+		case <-parent.Done():
+			return err
+		case <-time.After(interval):
+		}
+	}
+}
+
+// peerAnswer is the answer once our constraint is placed, from what the
+// CIB records of the peer, as crm-fence-peer.9.sh answers: 7 when it is
+// cleanly down (fenced), 4 when Pacemaker still reaches it, 5 otherwise
+// (unclean, unknown, or its state unreadable). The constraint protects
+// the data in every case; the code tells the kernel how the peer went.
+func (h *Handlers) peerAnswer(parent context.Context) int {
+	res, peer := h.Env.Resource, h.Env.Peer
+	if peer == "" {
+		h.Log.Warnf("fence-peer %s: DRBD_PEER not set: the peer's state is unknown; exiting %d", res, FencePeerUnreachable)
+		return FencePeerUnreachable
+	}
+	ctx, cancel := h.ctx(parent)
+	ns, err := h.CRM.NodeState(ctx, peer)
+	cancel()
+	switch {
+	case err != nil:
+		h.Log.Warnf("fence-peer %s: state of %s unreadable (%v); exiting %d", res, peer, err, FencePeerUnreachable)
+		return FencePeerUnreachable
+	case ns == nil:
+		h.Log.Warnf("fence-peer %s: the CIB has no state for %s; exiting %d", res, peer, FencePeerUnreachable)
+		return FencePeerUnreachable
+	case ns.CleanDown():
+		h.Log.Infof("fence-peer %s: %s is cleanly down (fenced); exiting %d", res, peer, FencePeerStonithed)
+		return FencePeerStonithed
+	case ns.Online():
+		return FencePeerOutdated
+	}
+	h.Log.Warnf("fence-peer %s: %s is unclean (in_ccm=%s crmd=%s expected=%s); exiting %d", res, peer, ns.InCCM, ns.Crmd, ns.Expected, FencePeerUnreachable)
+	return FencePeerUnreachable
 }
 
 // UnfencePeer (after-resync-target) removes the fencing constraint once

@@ -85,7 +85,7 @@ func TestFencePeer(t *testing.T) {
   </rule>
 </rsc_location>
 `
-	dialect, cib21 := dialectQuery, runner.OK(crmFixture(t, "cibadmin-Q-cib-nochildren-2.1.5.xml"))
+	dialect, cib21 := dialectQuery, cibRoot(t, "1")
 	tests := []struct {
 		name  string
 		dev   drbdproc.Device
@@ -96,8 +96,8 @@ func TestFencePeer(t *testing.T) {
 		log   string
 	}{
 		{name: "placed", dev: lostPeer, setup: func(f *runner.Fake) {
-			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, runner.OK(""))
-		}, code: 4, calls: []string{"cibadmin -Q -o resources", dialect, createNode1}, log: "placed constraint " + fenceID},
+			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, runner.OK("")).On(peerStateQuery, runner.OK(peerOnline))
+		}, code: 4, calls: []string{"cibadmin -Q -o resources", dialect, createNode1, peerStateQuery}, log: "placed constraint " + fenceID},
 		{name: "already ours", dev: lostPeer, setup: func(f *runner.Fake) {
 			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, exists).On(queryFence, runner.OK(crmFixture(t, "cibadmin-query-fence.txt")))
 		}, code: 4, calls: []string{"cibadmin -Q -o resources", dialect, createNode1, queryFence}, log: "already in place"},
@@ -116,7 +116,7 @@ func TestFencePeer(t *testing.T) {
 			f.On("cibadmin -Q -o resources", runner.OK("<resources/>"))
 		}, code: 1, log: "no promotable clone"},
 		{name: "cib refuses", dev: lostPeer, setup: func(f *runner.Fake) {
-			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, runner.Exit(103, "Call cib_create failed: Update does not conform to the configured schema\n"))
+			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, runner.Exit(78, "Call cib_create failed: Update does not conform to the configured schema\n"))
 		}, code: 1, log: "does not conform"},
 		{name: "cibadmin hangs", dev: lostPeer, setup: func(f *runner.Fake) {
 			f.On("cibadmin -Q -o resources", runner.Answer{Result: runner.Result{ExitCode: -1}, Err: context.DeadlineExceeded})
@@ -210,21 +210,31 @@ func TestFencePeerNamesTheRoleAsTheClusterDoes(t *testing.T) {
 	resources := runner.OK(crmFixture(t, "cibadmin-Q-resources.xml"))
 	dialect := dialectQuery
 	createMaster := strings.Replace(createNode1, `role="Promoted"`, `role="Master"`, 1)
+	quorate := func(name string) runner.Answer {
+		// The captures lack have-quorum, which a running DC adds (synthetic).
+		return runner.OK(strings.Replace(crmFixture(t, name), "<cib ", `<cib have-quorum="1" `, 1))
+	}
 	for _, tt := range []struct {
 		name   string
 		answer runner.Answer
 		create string
 	}{
-		{"Pacemaker 2.0.5", runner.OK(crmFixture(t, "cibadmin-Q-cib-nochildren-2.0.5.xml")), createMaster},
-		{"Pacemaker 2.1.5", runner.OK(crmFixture(t, "cibadmin-Q-cib-nochildren-2.1.5.xml")), createNode1},
-		{"Pacemaker 3.0", runner.OK(crmFixture(t, "cibadmin-Q-cib-nochildren-3.0.xml")), createNode1},
-		{"dialect unreadable", runner.Exit(1, "cibadmin: error\n"), createMaster},
+		{"Pacemaker 2.0.5", quorate("cibadmin-Q-cib-nochildren-2.0.5.xml"), createMaster},
+		{"Pacemaker 2.1.5", quorate("cibadmin-Q-cib-nochildren-2.1.5.xml"), createNode1},
+		{"Pacemaker 3.0", quorate("cibadmin-Q-cib-nochildren-3.0.xml"), createNode1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := (&runner.Fake{}).On("cibadmin -Q -o resources", resources).On(dialect, tt.answer).On(tt.create, runner.OK(""))
+			f := (&runner.Fake{}).On("cibadmin -Q -o resources", resources).On(dialect, tt.answer).On(tt.create, runner.OK("")).
+				On(peerStateQuery, runner.OK(peerOnline))
 			h, _ := handlers(t, f, lostPeer, nil)
 			assert.Equal(t, 4, h.FencePeer(context.Background()))
-			assert.Equal(t, []string{"cibadmin -Q -o resources", dialect, tt.create}, f.Calls())
+			assert.Equal(t, []string{"cibadmin -Q -o resources", dialect, tt.create, peerStateQuery}, f.Calls())
 		})
 	}
+	// Unreadable, the root tells neither the dialect nor the quorum: no
+	// constraint, since quorum cannot be confirmed.
+	f := (&runner.Fake{}).On("cibadmin -Q -o resources", resources).On(dialect, runner.Exit(1, "cibadmin: error\n"))
+	h, _ := handlers(t, f, lostPeer, nil)
+	assert.Equal(t, 1, h.FencePeer(context.Background()))
+	assert.Equal(t, []string{"cibadmin -Q -o resources", dialect}, f.Calls())
 }

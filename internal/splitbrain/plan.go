@@ -156,7 +156,8 @@ var resolvable = map[string]bool{"StandAlone": true, "WFConnection": true}
 //   - *Refusal when the resource is not up, connected, syncing or in a
 //     transient state; when the role is ambiguous; when the victim's device
 //     is in use or runs the promoted instance (unless Force); when a
-//     survivor's disk is not UpToDate or Pacemaker promotes the peer (unless
+//     survivor's disk is not UpToDate, its generation identifiers show no
+//     change since the split, or Pacemaker promotes the peer (unless
 //     Force).
 //   - *Plan otherwise, with warnings saying what will be lost.
 func Decide(f Facts, o Options) (*Plan, *Refusal) {
@@ -214,6 +215,13 @@ func Decide(f Facts, o Options) (*Plan, *Refusal) {
 	if d.Disk != "UpToDate" && !o.Force {
 		return refuse("this node's disk is %s, not UpToDate: keeping it would resync stale data to the peer (--force to keep it anyway)", d.Disk)
 	}
+	unchanged := noChangesSinceSplit(f)
+	if unchanged && !o.Force {
+		return refuse("this node has no changes since the split (bitmap UUID %s, oos:0): keeping it throws away whatever the peer wrote since; keep the peer's data instead (--discard-local here), or --force to keep this node's", f.GI.Bitmap)
+	}
+	if unchanged {
+		p.Warnings = append(p.Warnings, "this node has no changes since the split: the peer's writes since then are discarded")
+	}
 	if other := f.Cluster.promotedElsewhere(f.Node); other != "" && !o.Force {
 		return refuse("Pacemaker runs the promoted instance of %s on %s, not here: that node looks like the survivor (--force to keep this node's data anyway)", f.Cluster.Resource, other)
 	}
@@ -270,6 +278,15 @@ func chooseRole(f Facts, o Options) (Role, string, *Refusal) {
 		why = fmt.Sprintf("this node is %s with %d KiB changed since the split while Pacemaker promotes %s on %s", d.Role, d.Counters.OOS, c.Resource, c.Promoted)
 	}
 	return "", "", &Refusal{Facts: f, Reason: "cannot choose a role: " + why + "; choose --discard-local (this node's changes are lost) or --keep-local"}
+}
+
+// noChangesSinceSplit reads the generation identifiers: a node that loses
+// its peer while Primary starts a new data generation, and its old current
+// UUID becomes the bitmap UUID; a bitmap UUID of zero and nothing out of
+// sync mean this node wrote nothing since the split. Unknown identifiers
+// (get-gi failed) say nothing.
+func noChangesSinceSplit(f Facts) bool {
+	return f.GI != nil && !f.GI.Empty() && strings.Trim(f.GI.Bitmap, "0") == "" && f.Device.Counters.OOS == 0
 }
 
 func lossWarning(d drbdproc.Device) string {

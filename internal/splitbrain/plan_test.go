@@ -152,3 +152,39 @@ func TestDescribeNamesTheFacts(t *testing.T) {
 	assert.Contains(t, out, "mounted on /data")
 	assert.Contains(t, out, "ms_drbd promoted on node2")
 }
+
+// Finding 7: DRBD starts a new data generation on a node that loses its
+// peer while Primary: the old current UUID becomes the bitmap UUID. A node
+// whose bitmap UUID is still zero and that counts nothing out of sync has
+// written nothing since the split; keeping it as the survivor would throw
+// away whatever the peer wrote. That needs --force. The GI values are
+// those of the lab's captures (connected.node1.drbdadm-show-gi for the
+// unchanged node, split-brain.node2.drbdadm-get-gi for the changed one).
+func TestFinding7GenerationIdentifiersCheckTheSurvivor(t *testing.T) {
+	unchanged := &drbdproc.GI{Current: "194E1EFA3EFDD2D3", Bitmap: "0000000000000000", History1: "81F741E321FC1D57",
+		History2: "0000000000000004", Flags: []int{1, 1, 0, 0, 0, 0, 0}}
+	changed := &drbdproc.GI{Current: "447587AF7406EB39", Bitmap: "194E1EFA3EFDD2D2", History1: "81F741E321FC1D56",
+		History2: "0000000000000004", Flags: []int{1, 1, 1, 0, 0, 0, 0}}
+	sbSecondary := dev("StandAlone", "Secondary", "UpToDate", 0)
+	f := Facts{Resource: "r0", Node: "node1", Device: sbSecondary, GI: unchanged}
+
+	_, r := Decide(f, Options{Choice: KeepLocal})
+	require.NotNil(t, r, "an unchanged node kept as survivor")
+	assert.Contains(t, r.Reason, "no changes since the split")
+	assert.Contains(t, r.Reason, "--force")
+
+	p, r := Decide(f, Options{Choice: KeepLocal, Force: true})
+	require.Nil(t, r)
+	assert.Equal(t, Survivor, p.Role)
+	assert.Contains(t, strings.Join(p.Warnings, "\n"), "no changes since the split")
+
+	f.GI = changed
+	p, r = Decide(f, Options{Choice: KeepLocal})
+	require.Nil(t, r, "a node with a new data generation may survive")
+	assert.Equal(t, Survivor, p.Role)
+
+	// Unknown GI (get-gi failed) does not block: oos and Pacemaker decide.
+	f.GI = nil
+	_, r = Decide(f, Options{Choice: KeepLocal})
+	assert.Nil(t, r)
+}

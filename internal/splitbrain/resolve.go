@@ -35,6 +35,10 @@ type Resolver struct {
 	Now        func() time.Time
 	Interval   time.Duration // verify poll interval; 1 s when zero
 	Markers    *marker.Store // cleared once recovery is verified; nil: none
+	// CommandTimeout bounds each drbdadm, cibadmin and crm_resource command
+	// on its own; DefaultCommandTimeout when zero. The ssh to the peer has
+	// its own bound: the verify timeout plus one CommandTimeout.
+	CommandTimeout time.Duration
 }
 
 // Request is one resolve as the operator asked for it.
@@ -71,9 +75,10 @@ func (e errLogged) Unwrap() error { return e.error }
 //     holds the lock, the planner refused, not confirmed);
 //   - an error wrapping ErrNotVerified: the commands ran, but the resource
 //     was not Connected UpToDate/UpToDate within the timeout;
-//   - any other error: something failed; the output says what ran.
+//   - any other error: something failed, a command among them that did not
+//     end within CommandTimeout; the output says what ran.
 func (r *Resolver) Resolve(ctx context.Context, q Request) error {
-	err := r.resolve(ctx, q)
+	err := r.withDeadlines().resolve(ctx, q)
 	var refusal *Refusal
 	var logged errLogged
 	switch {
@@ -210,7 +215,13 @@ func (r *Resolver) runPeer(ctx context.Context, q Request, plan *Plan) {
 	argv := plan.peerArgv(peer, q.Timeout)
 	fmt.Fprintf(w, "peer: %s\n", strings.Join(argv, " "))
 	r.Log.Infof("resolve %s: running the %s side on %s", res, plan.Role.other(), peer)
-	pctx, cancel := context.WithTimeout(ctx, q.Timeout+30*time.Second)
+	// The peer waits up to q.Timeout for its verify, after commands that
+	// each end within a command timeout of their own.
+	margin := r.CommandTimeout
+	if margin <= 0 {
+		margin = DefaultCommandTimeout
+	}
+	pctx, cancel := context.WithTimeout(ctx, q.Timeout+margin)
 	out, err := r.Runner.Run(pctx, argv[0], argv[1:]...)
 	cancel()
 	for _, l := range strings.Split(strings.TrimRight(out.Stdout+out.Stderr, "\n"), "\n") {

@@ -37,9 +37,7 @@ func NewApp(d Deps, version string, stdout, stderr io.Writer) *cli.App {
 		Description: `status reports DRBD devices and split brains; resolve recovers one node
 of a split-brain resource (plan, commit, verify), refusing whatever could
 discard the wrong data; handler is what drbd.conf's handlers section calls.`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "proc-drbd", Value: drbdproc.DefaultPath, Usage: "read DRBD state from `PATH` (a saved copy, or - for stdin); status only"},
-		},
+		Flags: []cli.Flag{procDrbdFlag()},
 		Commands: []*cli.Command{
 			StatusCommand(d.Status),
 			ResolveCommand(d.Resolve),
@@ -51,10 +49,28 @@ discard the wrong data; handler is what drbd.conf's handlers section calls.`,
 		HideHelpCommand:      true,
 		// urfave/cli exits 3 for an unknown command, which status uses for
 		// a split brain; a typo must read as an error.
+		OnUsageError: usageError,
 		CommandNotFound: func(c *cli.Context, name string) {
 			cli.HandleExitCoder(cli.Exit(fmt.Sprintf("drbd-splitbrain: unknown command %q (see --help)", name), 1))
 		},
 	}
+}
+
+// procDrbdFlag is --proc-drbd, accepted before the subcommand and after
+// `status`: operators type it either way.
+func procDrbdFlag() cli.Flag {
+	return &cli.StringFlag{Name: "proc-drbd", Value: drbdproc.DefaultPath, Usage: "read DRBD state from `PATH` (a saved copy, or - for stdin); status only"}
+}
+
+// usageError reports a mistyped command line once: urfave/cli would print
+// the whole help and return the error, which main then printed again.
+// The exit code is 1, an error, for status as for resolve and handlers.
+func usageError(c *cli.Context, err error, _ bool) error {
+	name := c.App.Name
+	if c.Command != nil && c.Command.Name != "" {
+		name += " " + c.Command.Name
+	}
+	return cli.Exit(fmt.Sprintf("%s: %v (see %s --help for usage)", c.App.Name, err, name), 1)
 }
 
 // LogFile is drbd-splitbrain's own record of what resolve and the handlers

@@ -30,6 +30,8 @@ type HandlerDeps struct {
 	Marker func(marker.Marker) error
 	// ClearMarker forgets it after a resync (after-resync-target).
 	ClearMarker func(res string) error
+	// Geteuid is os.Geteuid; nil skips the root check.
+	Geteuid func() int
 }
 
 // NotifyEnv names the environment variable that may hold the split-brain
@@ -45,7 +47,7 @@ func HandlerCommand(d HandlerDeps) *cli.Command {
 	lockWait := func() cli.Flag {
 		return &cli.DurationFlag{Name: "lock-timeout", Value: 60 * time.Second, Usage: "how long to wait for a concurrent handler of the same resource"}
 	}
-	return &cli.Command{
+	cmd := &cli.Command{
 		Name:  "handler",
 		Usage: "DRBD handlers for drbd.conf: split-brain, fence-peer, unfence-peer",
 		Description: `For drbd.conf (DRBD 8.4):
@@ -76,6 +78,7 @@ DRBD_PEER_AF and DRBD_CONF, set by drbdadm.`,
 				Action: func(c *cli.Context) error {
 					h, err := newHandlers(c, d)
 					if err != nil {
+						d.Log.Errorf("split-brain: %v", err)
 						return cli.Exit(err.Error(), 1)
 					}
 					h.Notify = c.String("notify-cmd")
@@ -88,7 +91,8 @@ DRBD_PEER_AF and DRBD_CONF, set by drbdadm.`,
 			{
 				Name:  "fence-peer",
 				Usage: "place the constraint that keeps the promoted role off the peer; exit 3-7 as DRBD expects",
-				Flags: []cli.Flag{timeout(), lockWait()},
+				Flags: []cli.Flag{timeout(), lockWait(), &cli.StringFlag{Name: "role",
+					Usage: "name the promoted role `Master` or `Promoted` in the constraint (default: as the cluster's feature set says)"}},
 				Action: func(c *cli.Context) error {
 					code := fencePeer(c, d)
 					if code == 0 {
@@ -104,6 +108,7 @@ DRBD_PEER_AF and DRBD_CONF, set by drbdadm.`,
 				Action: func(c *cli.Context) error {
 					h, err := newHandlers(c, d)
 					if err != nil {
+						d.Log.Errorf("unfence-peer: %v", err)
 						return cli.Exit(err.Error(), 1)
 					}
 					release := handlerLock(c, d, h.Env.Resource)
@@ -116,6 +121,13 @@ DRBD_PEER_AF and DRBD_CONF, set by drbdadm.`,
 			},
 		},
 	}
+	// A mistyped flag in drbd.conf's handler line exits 1 ("helper
+	// broken" for fence-peer), with the error logged once.
+	cmd.OnUsageError = usageError
+	for _, sub := range cmd.Subcommands {
+		sub.OnUsageError = usageError
+	}
+	return cmd
 }
 
 // fencePeer never returns anything but a fence-peer code: a failure to read
@@ -130,6 +142,13 @@ func fencePeer(c *cli.Context, d HandlerDeps) (code int) {
 			return splitbrain.FencePeerFailed
 		}
 		h.Env = hh.Env
+		switch role := c.String("role"); role {
+		case "", "Master", "Promoted":
+			hh.Role = role
+		default:
+			d.Log.Errorf("fence-peer %s: --role %q: not Master or Promoted; no constraint placed", hh.Env.Resource, role)
+			return splitbrain.FencePeerFailed
+		}
 		release := handlerLock(c, d, hh.Env.Resource)
 		defer release()
 		return hh.FencePeer(c.Context)
@@ -137,6 +156,9 @@ func fencePeer(c *cli.Context, d HandlerDeps) (code int) {
 }
 
 func newHandlers(c *cli.Context, d HandlerDeps) (*splitbrain.Handlers, error) {
+	if err := requireRoot(d.Geteuid, "the handlers"); err != nil {
+		return nil, err
+	}
 	env, err := splitbrain.ReadHandlerEnv(d.Getenv)
 	if err != nil {
 		return nil, err
@@ -174,5 +196,19 @@ func DefaultHostname() (string, error) { return os.Hostname() }
 func NewHandlerDeps(readDevice func(context.Context, int) (drbdproc.Device, error), record func(marker.Marker) error, log *logging.Logger) HandlerDeps {
 	r := runner.Exec{}
 	return HandlerDeps{Runner: r, CRM: &crm.Client{Runner: r}, Getenv: os.LookupEnv, ReadDevice: readDevice,
-		Hostname: DefaultHostname, LockDir: splitbrain.LockDir, Log: log, Marker: record}
+		Hostname: DefaultHostname, LockDir: splitbrain.LockDir, Log: log, Marker: record, Geteuid: os.Geteuid}
+}
+
+// requireRoot stops resolve and the handlers before they run anything as
+// another user: drbdadm, /proc/PID/fd, the root-only lock directory and
+// the CIB all need root, and failing half-way helps nobody. status reads
+// /proc/drbd, which anyone may.
+func requireRoot(geteuid func() int, who string) error {
+	if geteuid == nil {
+		return nil
+	}
+	if uid := geteuid(); uid != 0 {
+		return fmt.Errorf("%s must run as root (running as uid %d)", who, uid)
+	}
+	return nil
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/logging"
@@ -27,11 +25,17 @@ const msResources = `<resources><clone id="ms_drbd"><primitive id="p_drbd_r0" cl
 
 func runHandler(t *testing.T, f *runner.Fake, env map[string]string, dev drbdproc.Device, record func(marker.Marker) error, args ...string) (int, string) {
 	t.Helper()
+	return runHandlerAs(t, 0, f, env, dev, record, args...)
+}
+
+// runHandlerAs runs a handler as the user euid.
+func runHandlerAs(t *testing.T, euid int, f *runner.Fake, env map[string]string, dev drbdproc.Device, record func(marker.Marker) error, args ...string) (int, string) {
+	t.Helper()
 	var out, log bytes.Buffer
 	deps := HandlerDeps{Runner: f, CRM: &crm.Client{Runner: f}, Getenv: ocf.MapLookup(env),
 		ReadDevice: func(context.Context, int) (drbdproc.Device, error) { return dev, nil },
 		Hostname:   func() (string, error) { return "node1", nil }, LockDir: t.TempDir(),
-		Log: logging.NewTestLogger("drbd-splitbrain", &log), Marker: record}
+		Log: logging.NewTestLogger("drbd-splitbrain", &log), Marker: record, Geteuid: func() int { return euid }}
 	app := &cli.App{Name: "drbd-splitbrain", Writer: &out, ErrWriter: &out, Commands: []*cli.Command{HandlerCommand(deps)},
 		ExitErrHandler: func(*cli.Context, error) {}}
 	err := app.Run(append([]string{"drbd-splitbrain", "handler"}, args...))
@@ -49,15 +53,16 @@ var drbdEnv = map[string]string{"DRBD_RESOURCE": "r0", "DRBD_MINOR": "0", "DRBD_
 
 func TestHandlerFencePeerExitCodes(t *testing.T) {
 	lost := drbdproc.Device{CState: "WFConnection", Role: "Primary", Disk: "UpToDate", PeerDisk: "DUnknown"}
-	// The CIB of the lab's Pacemaker 2.1.5: the role is named Promoted.
-	cib, err := os.ReadFile(filepath.Join("..", "crm", "testdata", "cibadmin-Q-cib-nochildren-2.1.5.xml"))
-	require.NoError(t, err)
-	dialect := "cibadmin -Q --xpath /cib --no-children"
+	// Pacemaker 2.1.5's CIB root as captured in internal/crm/testdata, with
+	// the have-quorum a running DC adds, and an online peer (synthetic).
+	cib := `<cib have-quorum="1" crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"/>`
+	peer := "cibadmin -Q --xpath //node_state[@uname='node2'] --no-children"
 	f := (&runner.Fake{}).On("cibadmin -Q -o resources", runner.OK(msResources)).
-		On(dialect, runner.OK(string(cib))).On(createFence, runner.OK(""))
+		On("cibadmin -Q --xpath /cib --no-children", runner.OK(cib)).On(createFence, runner.OK("")).
+		On(peer, runner.OK(`<node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>`))
 	code, log := runHandler(t, f, drbdEnv, lost, nil, "fence-peer")
 	assert.Equal(t, 4, code, log)
-	assert.Equal(t, []string{"cibadmin -Q -o resources", dialect, createFence}, f.Calls())
+	assert.Equal(t, []string{"cibadmin -Q -o resources", "cibadmin -Q --xpath /cib --no-children", createFence, peer}, f.Calls())
 
 	// Not run by drbdadm: "helper broken", which changes no state.
 	code, log = runHandler(t, &runner.Fake{}, map[string]string{}, lost, nil, "fence-peer")
@@ -98,4 +103,16 @@ func TestHandlerWithoutNameFails(t *testing.T) {
 	assert.Equal(t, 1, code)
 	code, _ = runHandler(t, &runner.Fake{}, drbdEnv, drbdproc.Device{}, nil, "fence-per")
 	assert.Equal(t, 1, code)
+}
+
+// Finding 12: --role accepts only the two names a scheduler reads; any
+// other word would make a constraint that fences nothing, so nothing is
+// placed and the kernel gets 1.
+func TestFinding12RoleFlag(t *testing.T) {
+	lost := drbdproc.Device{CState: "WFConnection", Role: "Primary", Disk: "UpToDate", PeerDisk: "DUnknown"}
+	f := &runner.Fake{}
+	code, log := runHandler(t, f, drbdEnv, lost, nil, "fence-peer", "--role", "Primary")
+	assert.Equal(t, 1, code, log)
+	assert.Empty(t, f.Calls())
+	assert.Contains(t, log, "not Master or Promoted")
 }

@@ -36,6 +36,8 @@ type ResolveDeps struct {
 	splitbrain.Resolver
 	Stdin  *os.File // where the confirmation is read
 	Stdout *os.File // for the terminal check of the progress display
+	// Geteuid is os.Geteuid; nil skips the root check.
+	Geteuid func() int
 }
 
 // ResolveCommand is `drbd-splitbrain resolve RESOURCE`. Options may come
@@ -117,7 +119,8 @@ Exit status: 0 recovered and verified, 1 error, 2 refused (nothing changed),
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Minute, Usage: "how long to wait for Connected UpToDate/UpToDate"},
 			&cli.StringFlag{Name: "peer", Usage: "also run the other side on `HOST` over ssh (BatchMode)"},
 		},
-		Action: func(c *cli.Context) error { return runResolve(c, d) },
+		OnUsageError: usageError,
+		Action:       func(c *cli.Context) error { return runResolve(c, d) },
 	}
 }
 
@@ -140,6 +143,9 @@ func isTerminal(f *os.File) bool {
 func runResolve(c *cli.Context, d ResolveDeps) error {
 	if c.NArg() != 1 {
 		return cli.Exit("usage: drbd-splitbrain resolve [options] RESOURCE", ExitError)
+	}
+	if err := requireRoot(d.Geteuid, "resolve"); err != nil {
+		return cli.Exit("error: "+err.Error(), ExitError)
 	}
 	res := c.Args().First()
 	w := c.App.Writer
@@ -184,5 +190,5 @@ func NewResolveDeps(readDevice func(context.Context, int) (drbdproc.Device, erro
 	r := runner.Exec{}
 	return ResolveDeps{Resolver: splitbrain.Resolver{Runner: r, Drbd: &drbdadm.Client{Runner: r}, CRM: &crm.Client{Runner: r},
 		ReadDevice: readDevice, ParseGI: parseGI, Hostname: os.Hostname, Root: "/",
-		LockDir: splitbrain.LockDir, Log: log, Now: time.Now}, Stdin: os.Stdin, Stdout: os.Stdout}
+		LockDir: splitbrain.LockDir, Log: log, Now: time.Now}, Stdin: os.Stdin, Stdout: os.Stdout, Geteuid: os.Geteuid}
 }

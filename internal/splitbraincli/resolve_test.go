@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,23 @@ type env struct {
 	lock   string
 	out    bytes.Buffer
 	log    bytes.Buffer
+	// hang lists commands that never end until their context does, as a
+	// drbdadm stuck on the kernel or a cibadmin on a CIB that does not answer.
+	hang       map[string]bool
+	cmdTimeout time.Duration
+	euid       int // the user resolve runs as; 0, root, unless set
+}
+
+// hangRunner serves e.fake, but blocks the commands in hang until their
+// context ends.
+type hangRunner struct{ e *env }
+
+func (h hangRunner) Run(ctx context.Context, name string, args ...string) (runner.Result, error) {
+	if h.e.hang[strings.Join(append([]string{name}, args...), " ")] {
+		<-ctx.Done()
+		return runner.Result{ExitCode: -1}, fmt.Errorf("%s: %w", name, ctx.Err())
+	}
+	return h.e.fake.Run(ctx, name, args...)
 }
 
 func newEnv(t *testing.T, states ...drbdproc.Device) *env {
@@ -65,8 +83,9 @@ func (e *env) noCluster() *env {
 func (e *env) run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	i := 0
+	r := hangRunner{e}
 	deps := ResolveDeps{Resolver: splitbrain.Resolver{
-		Runner: e.fake, Drbd: &drbdadm.Client{Runner: e.fake}, CRM: &crm.Client{Runner: e.fake},
+		Runner: r, Drbd: &drbdadm.Client{Runner: r}, CRM: &crm.Client{Runner: r}, CommandTimeout: e.cmdTimeout,
 		ReadDevice: func(_ context.Context, minor int) (drbdproc.Device, error) {
 			if minor != 0 || len(e.states) == 0 {
 				return drbdproc.Device{}, errors.New("no such minor")
@@ -82,7 +101,7 @@ func (e *env) run(t *testing.T, args ...string) (int, string) {
 		Log:      logging.NewTestLogger("drbd-splitbrain", &e.log),
 		Now:      func() time.Time { return time.Date(2026, 11, 24, 21, 45, 0, 0, time.UTC) },
 		Interval: time.Millisecond,
-	}}
+	}, Geteuid: func() int { return e.euid }}
 	app := &cli.App{Name: "drbd-splitbrain", Writer: &e.out, ErrWriter: &e.out, Commands: []*cli.Command{ResolveCommand(deps)},
 		ExitErrHandler: func(*cli.Context, error) {}}
 	err := app.Run(append([]string{"drbd-splitbrain", "resolve"}, args...))
@@ -313,4 +332,74 @@ func TestResolveRoleIgnoresLocateLineOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Finding 8: a drbdadm, cibadmin or crm_resource that never returns must
+// not hang resolve: each command has its own deadline.
+func TestFinding8EveryCommandHasADeadline(t *testing.T) {
+	tests := []struct {
+		name string
+		hang string
+		args []string
+		want string
+	}{
+		{"drbdadm sh-minor", "drbdadm sh-minor r0", []string{"--discard-local", "--yes", "r0"}, "sh-minor"},
+		{"cibadmin", "cibadmin -Q -o resources", []string{"--yes", "r0"}, "cannot choose a role"},
+		{"crm_resource", "crm_resource --locate -r ms_drbd", []string{"--yes", "r0"}, "cannot choose a role"},
+		{"drbdadm connect", "drbdadm connect --discard-my-data r0", []string{"--discard-local", "--yes", "r0"}, "connect --discard-my-data"},
+		{"ssh", "ssh -o BatchMode=yes -- node1 'drbd-splitbrain' 'resolve' '--keep-local' '--yes' '--timeout' '100ms' 'r0'",
+			[]string{"--discard-local", "--yes", "--peer", "node1", "r0"}, "peer side failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, sbNode2, sbNode2, reconnectingNode2)
+			e.hang = map[string]bool{tt.hang: true}
+			e.cmdTimeout = 50 * time.Millisecond
+			e.fake.On("cibadmin -Q -o resources", runner.OK(msResources)).
+				On("crm_resource --locate -r ms_drbd", runner.OK("resource ms_drbd is running on: node1 Promoted\n")).
+				On("drbdadm disconnect r0", runner.Exit(10, "")).
+				On("drbdadm secondary r0", runner.OK("")).
+				On("drbdadm connect --discard-my-data r0", runner.OK(""))
+			type result struct {
+				code int
+				out  string
+			}
+			done := make(chan result, 1)
+			go func() {
+				code, out := e.run(t, append([]string{"--timeout", "100ms"}, tt.args...)...)
+				done <- result{code, out}
+			}()
+			select {
+			case r := <-done:
+				assert.NotEqual(t, 0, r.code, r.out)
+				assert.Contains(t, r.out, tt.want)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("resolve still waits on a hanging %q", tt.hang)
+			}
+		})
+	}
+}
+
+// Finding 13: resolve and the handlers need root (drbdadm, /proc/PID/fd,
+// the lock directory, the CIB); as another user they must stop before
+// running anything, with a message saying so. status may run as anyone.
+func TestFinding13NonRootFailsEarly(t *testing.T) {
+	e := newEnv(t, sbNode2).noCluster()
+	e.euid = 1000
+	code, out := e.run(t, "--discard-local", "--yes", "r0")
+	assert.Equal(t, ExitError, code, out)
+	assert.Contains(t, out, "must run as root")
+	assert.Empty(t, e.fake.Calls(), "nothing ran")
+
+	for _, name := range []string{"fence-peer", "unfence-peer", "split-brain"} {
+		f := &runner.Fake{}
+		code, log := runHandlerAs(t, 1000, f, drbdEnv, drbdproc.Device{}, nil, name)
+		assert.Equal(t, 1, code, name)
+		assert.Contains(t, log, "must run as root", name)
+		assert.Empty(t, f.Calls(), name)
+	}
+
+	s := &statusEnv{live: "connected.node1.proc-drbd.txt"}
+	code, _, _ = s.run(t, "status")
+	assert.Equal(t, StatusHealthy, code)
 }

@@ -99,12 +99,13 @@ connected, 3 some split brain suspected or confirmed.`
 // StatusCommand is `drbd-splitbrain [--proc-drbd PATH] status [RESOURCE...] [--json]`.
 func StatusCommand(d StatusDeps) *cli.Command {
 	return &cli.Command{
-		Name:        "status",
-		Usage:       "show DRBD devices and whether they are in a split brain",
-		ArgsUsage:   "[RESOURCE...]",
-		Description: statusHelp,
-		Flags:       []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the documented JSON report"}},
-		Action:      func(c *cli.Context) error { return runStatus(c, d) },
+		Name:         "status",
+		Usage:        "show DRBD devices and whether they are in a split brain",
+		ArgsUsage:    "[RESOURCE...]",
+		Description:  statusHelp,
+		Flags:        []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the documented JSON report"}, procDrbdFlag()},
+		OnUsageError: usageError,
+		Action:       func(c *cli.Context) error { return runStatus(c, d) },
 	}
 }
 
@@ -164,7 +165,14 @@ func runStatus(c *cli.Context, d StatusDeps) error {
 // readStatus reads --proc-drbd when given (a saved copy or stdin), else the
 // live state; live reports whether names and evidence from this node apply.
 func readStatus(c *cli.Context, d StatusDeps) (*drbdproc.Status, bool, error) {
-	path := c.String("proc-drbd")
+	// The flag after `status` wins over the one before it.
+	path := drbdproc.DefaultPath
+	for _, cc := range c.Lineage() {
+		if cc.IsSet("proc-drbd") {
+			path = cc.String("proc-drbd")
+			break
+		}
+	}
 	switch {
 	case path == "" || path == drbdproc.DefaultPath:
 		st, err := d.Read(c.Context)
@@ -173,20 +181,28 @@ func readStatus(c *cli.Context, d StatusDeps) (*drbdproc.Status, bool, error) {
 		}
 		return st, true, err
 	case path == "-":
-		st, err := drbdproc.Parse(d.Stdin)
-		return st, false, err
+		return parseSaved("stdin", d.Stdin)
 	default:
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, false, err
 		}
 		defer f.Close()
-		st, err := drbdproc.Parse(f)
-		if err != nil {
-			return nil, false, fmt.Errorf("%s: %w", path, err)
-		}
-		return st, false, nil
+		return parseSaved(path, f)
 	}
+}
+
+// parseSaved reads a saved /proc/drbd, which holds the whole state only up
+// to DRBD 8.4.
+func parseSaved(name string, r io.Reader) (*drbdproc.Status, bool, error) {
+	st, err := drbdproc.Parse(r)
+	if err == nil {
+		err = st.DevicesKnown()
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", name, err)
+	}
+	return st, false, nil
 }
 
 func selectDevices(devs []drbdproc.Device, want []string) ([]drbdproc.Device, error) {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,4 +198,85 @@ func TestUnknownCommandIsAnErrorNotASplitBrain(t *testing.T) {
 	defer func() { cli.OsExiter = old }()
 	(&statusEnv{}).run(t, "stauts")
 	assert.Equal(t, 1, exited)
+}
+
+// A saved DRBD 9 /proc/drbd holds the version only: status must say so and
+// fail, not report "no devices" as healthy. Synthetic input: the first
+// lines of DRBD 9.2's /proc/drbd.
+func TestFinding10StatusDRBD9ProcFile(t *testing.T) {
+	e := &statusEnv{stdin: "version: 9.2.4 (api:2/proto:86-121)\nGIT-hash: 6fbd1ab4b3bde0e6bbe8a1eaa7c71f7ab4d4bc11 build by root@x, 2023-05-10 00:00:00\nTransports (api:18): tcp (9.2.4)\n"}
+	code, out, errOut := e.run(t, "--proc-drbd", "-", "status", "--json")
+	assert.Equal(t, StatusError, code, out)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "DRBD 9")
+	assert.Contains(t, errOut, "drbdsetup")
+}
+
+// A verify that found differences leaves Connected UpToDate/UpToDate with
+// oos above 0: degraded, not healthy. Synthetic input: a lab capture with
+// oos changed.
+func TestFinding10StatusOutOfSyncDegraded(t *testing.T) {
+	in := strings.Replace(testdata(t, "connected.node1.proc-drbd.txt"), "oos:0", "oos:4", 1)
+	require.Contains(t, in, "oos:4")
+	e := &statusEnv{stdin: in}
+	code, out, _ := e.run(t, "--proc-drbd", "-", "status")
+	assert.Equal(t, StatusDegraded, code, out)
+	assert.Contains(t, out, "degraded")
+}
+
+// Finding 13: --proc-drbd is read after the subcommand too, as operators
+// type it (`status --proc-drbd saved.txt`).
+func TestFinding13ProcDrbdAfterSubcommand(t *testing.T) {
+	e := &statusEnv{stdin: testdata(t, "connected.node1.proc-drbd.txt")}
+	code, out, errOut := e.run(t, "status", "--proc-drbd", "-", "--json")
+	require.Equal(t, StatusHealthy, code, errOut)
+	assert.Contains(t, out, `"cs":"Connected"`)
+
+	path := filepath.Join(t.TempDir(), "saved.txt")
+	require.NoError(t, os.WriteFile(path, []byte(testdata(t, "split-brain.node1.proc-drbd.txt")), 0o644))
+	e = &statusEnv{live: "connected.node1.proc-drbd.txt"}
+	code, out, _ = e.run(t, "status", "--proc-drbd", path)
+	assert.Equal(t, StatusSplitBrain, code, out)
+	// Before the subcommand it still works, and the later one wins.
+	code, _, _ = e.run(t, "--proc-drbd", path, "status")
+	assert.Equal(t, StatusSplitBrain, code)
+}
+
+// Finding 13: a mistyped flag printed the help and the error twice (once
+// by urfave/cli, once by main). The error must appear once, with one
+// pointer to the usage, and exit 1. mainRun mirrors cmd/drbd-splitbrain.
+func TestFinding13FlagTypoPrintedOnce(t *testing.T) {
+	for _, args := range [][]string{{"status", "--jsn"}, {"--proc-drbdd", "x", "status"}, {"resolve", "--discard-lokal", "r0"}} {
+		var out, errOut bytes.Buffer
+		app := NewApp(Deps{Status: StatusDeps{Read: func(context.Context) (*drbdproc.Status, error) { return nil, os.ErrNotExist }}},
+			"test", &out, &errOut)
+		code := mainRun(app, append([]string{"drbd-splitbrain"}, args...), &errOut)
+		all := out.String() + errOut.String()
+		assert.Equal(t, 1, code, "%v: %s", args, all)
+		assert.Equal(t, 1, strings.Count(all, "flag provided but not defined"), "%v: %s", args, all)
+		assert.Equal(t, 1, strings.Count(strings.ToLower(all), "usage"), "%v: %s", args, all)
+	}
+}
+
+// mainRun is what cmd/drbd-splitbrain's main does with the app, with the
+// exit captured instead of taken.
+func mainRun(app *cli.App, args []string, stderr io.Writer) (code int) {
+	app.ExitErrHandler = func(_ *cli.Context, err error) {
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
+			if msg := err.Error(); msg != "" {
+				fmt.Fprintln(stderr, msg)
+			}
+			code = ec.ExitCode()
+		}
+	}
+	if err := app.Run(args); err != nil {
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
+			return ec.ExitCode()
+		}
+		fmt.Fprintln(stderr, "drbd-splitbrain:", err)
+		return 1
+	}
+	return code
 }

@@ -37,8 +37,14 @@ var (
 	labN    = flag.Int("lab-n", 30, "monitors of each DRBD agent in the lab")
 )
 
+var timelineOf = flag.String("timeline", "", "only draw the waterfall of this pacemaker.log, next to the report, and exit")
+
 func main() {
 	flag.Parse()
+	run := run
+	if *timelineOf != "" {
+		run = drawTimeline
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -156,6 +162,7 @@ func run() error {
 	if err := benchMetadata(r, bin); err != nil {
 		return fmt.Errorf("metadata size benchmark: %w", err)
 	}
+	r.p("%s", findings)
 	if err := benchParser(r, repo); err != nil {
 		return fmt.Errorf("parser benchmark: %w", err)
 	}
@@ -304,6 +311,13 @@ func benchMaster(r *report, bin string) error {
 		{"tutorial LSB `status` (mfsmaster test)", nil, []string{lsb, "status"}},
 		{"tutorial cron watchdog check (ss -ntlp | grep)", nil, []string{"/bin/sh", "-c", watchdog}},
 	}
+	// What any Go program costs to start here: the floor of the agent's own
+	// monitor, built the way make build builds the agents.
+	empty, err := emptyGoProgram(dir)
+	if err != nil {
+		return err
+	}
+	sides = append(sides, side{"an empty Go program (func main() {}), built like the agents", nil, []string{empty}})
 	samples := make([][]sample, len(sides))
 	for i := 0; i < *n; i++ {
 		for j, s := range sides {
@@ -344,6 +358,9 @@ func benchMaster(r *report, bin string) error {
 	r.p("time and %s CPU. Only ocf:mfs:master notices a stopped (SIGSTOP) master, and at depth 20 a hung one;",
 		less(float64(a.cpuAvg), float64(an.cpuAvg)))
 	r.p("the LSB status says \"running\" whatever happens.")
+	r.p("Next to an empty Go program built the same way (%s), a depth-0 monitor takes %s wall time",
+		ms(st[6].wallMed), less(float64(a.wallMed), float64(st[6].wallMed)))
+	r.p("(the goal: at most 1.5×).")
 	r.p("(\"processes\" counts the checker itself and every process it forks, threads not included, from one")
 	r.p("run under strace; \"programs run\" counts its execve calls.)")
 	r.p("")
@@ -728,4 +745,26 @@ func e2eTimings(r *report, repo string) {
 		}
 	}
 	r.p("")
+}
+
+// emptyGoProgram builds `func main() {}` in dir with the flags make build
+// gives the agents, and returns its path.
+func emptyGoProgram(dir string) (string, error) {
+	src := filepath.Join(dir, "empty")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module empty\n\ngo 1.21\n"), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(src, "empty")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+	cmd.Dir = src
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build an empty Go program: %v: %s", err, out)
+	}
+	return bin, nil
 }

@@ -1,7 +1,6 @@
 package master
 
 import (
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -58,26 +57,7 @@ func masterAnswers(t *testing.T, port int, answer []byte) {
 	ln, err := net.Listen("tcp", "127.0.0.1:"+itoa(port))
 	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				var req [8]byte
-				for {
-					if _, err := io.ReadFull(c, req[:]); err != nil {
-						return
-					}
-					if _, err := c.Write(answer); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
+	go mfstest.Serve(ln, answer)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

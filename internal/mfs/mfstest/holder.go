@@ -140,7 +140,7 @@ func holder() int {
 			fmt.Println("error", err)
 			return 1
 		}
-		go serve(ln, []byte(os.Getenv("HOLDER_ANSWER")))
+		go Serve(ln, []byte(os.Getenv("HOLDER_ANSWER")))
 	}
 	child := 0
 	if os.Getenv("HOLDER_CHILD") == "true" {
@@ -163,7 +163,10 @@ func holder() int {
 	}
 }
 
-func serve(ln net.Listener, answer []byte) {
+// Serve answers every 8-byte request on ln with answer (a real
+// MATOCL_INFO in the tests), as a master's client port would, until ln is
+// closed.
+func Serve(ln net.Listener, answer []byte) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
