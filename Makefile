@@ -175,6 +175,7 @@ deb:
 # root file systems with our .deb installed, the Pacemaker suite with crmsh
 # and with pcs in each, and the two-VM DRBD lab booted on each.
 matrix: deb
+	@scripts/deps.sh matrix
 	GO=$(GO) test/matrix/matrix.sh $(MATRIX)
 
 # Benchmarks against what users run today, side by side, written to

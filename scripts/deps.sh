@@ -6,7 +6,8 @@
 #   scripts/deps.sh demo    make demo: a single-node Pacemaker and MooseFS
 #   scripts/deps.sh test    make test: the demo's, plus what the tests and packaging use
 #   scripts/deps.sh e2e     make e2e: the test set, plus the two-VM DRBD lab
-#   scripts/deps.sh         everything (the same as e2e)
+#   scripts/deps.sh matrix  make matrix: the e2e set, plus debootstrap for the releases
+#   scripts/deps.sh         everything (the same as matrix)
 #
 # A newcomer's first command is make demo: it must not wait for qemu or rpm.
 set -euo pipefail
@@ -26,8 +27,8 @@ TEST=(
   drbd-utils
   # meta-data validation (xmllint)
   libxml2-utils
-  # packaging
-  rpm rpmlint
+  # packaging, and the checks of what it builds
+  rpm rpmlint lintian dpkg-dev
   # make bench counts the processes each monitor runs
   strace
   # build and tests
@@ -38,12 +39,18 @@ E2E=(
   # the two-VM DRBD lab
   qemu-system-x86 busybox-static cpio kmod e2fsprogs python3 psmisc
 )
+MATRIX=(
+  "${E2E[@]}"
+  # root file systems of Debian 11, 12 and 13
+  debootstrap
+)
 
 case ${1:-all} in
   demo) PACKAGES=("${DEMO[@]}") ;;
   test) PACKAGES=("${TEST[@]}") ;;
-  e2e | all) PACKAGES=("${E2E[@]}") ;;
-  *) echo "usage: scripts/deps.sh [demo|test|e2e]" >&2; exit 2 ;;
+  e2e) PACKAGES=("${E2E[@]}") ;;
+  matrix | all) PACKAGES=("${MATRIX[@]}") ;;
+  *) echo "usage: scripts/deps.sh [demo|test|e2e|matrix]" >&2; exit 2 ;;
 esac
 
 missing=()
