@@ -65,7 +65,7 @@ unpromoted_with_files_aside() {
   wait_for "$1" "! pidof mfsmaster >/dev/null && pidof mfsmetalogger >/dev/null &&
     [ \$(ls -d $DP/set-aside-* 2>/dev/null | wc -l) -ge $2 ] &&
     ! ls $DP/ | grep -Eq '^(metadata|changelog)' || { ls -la $DP; exit 1; }" 180 2
-  x "$1" "echo \"$1 (unpromoted): DATA_PATH holds\" \$(ls $DP); ls $DP/set-aside-*"
+  x "$1" "echo \"$1 (unpromoted): DATA_PATH holds\" \$(ls $DP); ls -d $DP/set-aside-* 2>/dev/null; true"
 }
 
 asides() { x "$1" "ls -d $DP/set-aside-* 2>/dev/null | wc -l"; }
