@@ -5,7 +5,8 @@
 # the binaries already in bin/ (make build), or OCF_MFS_BIN.
 #
 #   test/e2e/run.sh [FILTER...]   run scenarios whose file name contains a FILTER
-#                                 (default all; 00-* always runs, it builds the base)
+#                                 (default all; 00-* runs first, it builds the base,
+#                                 unless every chosen scenario is standalone)
 #
 # Prints "PASS name (Ns)" or "FAIL name (Ns)" per scenario, TIMING lines, and
 # last "N passed, M failed". A failed scenario's output and the lab's state
@@ -43,17 +44,30 @@ show_artifacts() {
   done
 }
 
+# A scenario with a line "# e2e: standalone" builds its own cluster
+# configuration from whatever the CIB holds, running or not: when only such
+# scenarios are chosen, the 00-* baseline (DRBD) is not built for them.
+standalone() { grep -qx '# e2e: standalone' "$1"; }
 scenarios=()
+base=() need_base=0
 for s in "$HERE"/scenarios/[0-9][0-9]-*.sh; do
   [ -f "$s" ] || continue
   name=$(basename "$s" .sh)
-  if [ $# -gt 0 ] && [[ $name != 00-* ]]; then
+  if [[ $name == 00-* ]]; then
+    base+=("$s")
+    continue
+  fi
+  if [ $# -gt 0 ]; then
     keep=0
     for f in "$@"; do [[ $name == *"$f"* ]] && keep=1; done
     [ $keep = 1 ] || continue
   fi
+  standalone "$s" || need_base=1
   scenarios+=("$s")
 done
+if [ $need_base = 1 ] || [ ${#scenarios[@]} = 0 ]; then
+  scenarios=(${base[@]+"${base[@]}"} ${scenarios[@]+"${scenarios[@]}"})
+fi
 [ ${#scenarios[@]} -gt 0 ] || { echo "run.sh: no scenarios"; echo "0 passed, 0 failed"; exit 1; }
 
 [ -d "$OCF_MFS_BIN" ] || echo "run.sh: $OCF_MFS_BIN does not exist (make build): the VMs get no ocf:mfs agents"

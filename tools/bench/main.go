@@ -176,6 +176,13 @@ func run() error {
 		r.p("Not measured in this run: `make bench BENCH_LAB=1` boots the two-VM lab for it.")
 		r.p("")
 	}
+	if old, err := os.Open(*out); err == nil {
+		kept := keptSections(old)
+		old.Close()
+		if kept != "" {
+			r.p("%s", kept)
+		}
+	}
 	e2eTimings(r, repo)
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return err

@@ -23,13 +23,14 @@ ANSWERS="mfscli -H $VIP -P 9421 -SIN 2>/dev/null | grep -q 'master version'"
 # master_answers NODE [SECS]: wait until ANSWERS holds in NODE.
 master_answers() { wait_for "$1" "$ANSWERS" "${2:-120}" 1; }
 
-# chunkservers_up: one chunkserver per node, both registered.
+# chunkservers_up: one chunkserver per node, both registered. CS_CFG and
+# CS_DIR choose its configuration and DATA_PATH (the DRBD scenarios' by
+# default).
 chunkservers_up() {
-  local n
+  local n cfg=${CS_CFG:-/etc/mfs/mfschunkserver-lab.cfg} dir=${CS_DIR:-/var/lib/mfs-cs}
   for n in node1 node2; do
-    x $n 'mkdir -p /var/lib/mfs-cs/hdd && chown -R mfs:mfs /var/lib/mfs-cs &&
-      { mfschunkserver -c /etc/mfs/mfschunkserver-lab.cfg test >/dev/null 2>&1 ||
-        mfschunkserver -c /etc/mfs/mfschunkserver-lab.cfg start >/dev/null 2>&1; }'
+    x $n "mkdir -p $dir/hdd && chown -R mfs:mfs $dir &&
+      { mfschunkserver -c $cfg test >/dev/null 2>&1 || mfschunkserver -c $cfg start >/dev/null 2>&1; }"
   done
   # mfscli names them by host name, one "chunk servers:" line each.
   wait_for node1 "[ \$(mfscli -H $VIP -P 9421 -SCS 2>/dev/null | grep -c '^chunk servers:.*node[12]') -ge 2 ]" 180 1
