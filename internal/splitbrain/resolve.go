@@ -39,6 +39,9 @@ type Resolver struct {
 	// on its own; DefaultCommandTimeout when zero. The ssh to the peer has
 	// its own bound: the verify timeout plus one CommandTimeout.
 	CommandTimeout time.Duration
+	// Statfs returns the free bytes of the backup directory; statfs(2)
+	// when nil.
+	Statfs func(dir string) (uint64, error)
 }
 
 // Request is one resolve as the operator asked for it.
@@ -198,8 +201,9 @@ func (r *Resolver) backup(ctx context.Context, q Request, facts Facts) error {
 		return fmt.Errorf("backup: %w (nothing changed)", err)
 	}
 	fmt.Fprintf(w, "backing up %s to %s ...\n", lower, q.BackupDir)
-	img, err := Backup(filepath.Join(r.Root, lower), q.BackupDir,
-		Manifest{Resource: res, Node: facts.Node, Device: facts.Device, GI: facts.GI}, r.Now)
+	b := Backuper{Runner: r.Drbd.Runner, Statfs: r.Statfs, Now: r.Now}
+	img, err := b.Backup(ctx, filepath.Join(r.Root, lower), q.BackupDir,
+		Manifest{Resource: res, Node: facts.Node, Device: facts.Device, GI: facts.GI})
 	if err != nil {
 		return fmt.Errorf("%w (nothing changed)", err)
 	}
