@@ -87,7 +87,9 @@ func System() Deps {
 	if _, set := os.LookupEnv("HA_LOGFILE"); !set {
 		log.AddFile(LogFile)
 	}
-	src := &drbdproc.Source{Runner: r}
+	// Statistics: only then does events2 print what is out of sync with
+	// each DRBD 9 peer.
+	src := &drbdproc.Source{Runner: r, Statistics: true}
 	markers := &marker.Store{Dir: marker.Dir}
 	// Handlers and resolve read /proc/drbd only: handlers may run inside a
 	// kernel callback of drbdsetup.
