@@ -66,3 +66,17 @@ func TestFinding6SourceStatistics(t *testing.T) {
 	assert.False(t, st.Devices[1].Healthy())
 	assert.Equal(t, []string{"drbdsetup events2 --now --statistics"}, f.Calls())
 }
+
+// get-gi prints a line per volume; resolve checks every one.
+func TestFinding6ParseGIsEveryVolume(t *testing.T) {
+	gis, err := ParseGIs("447587AF7406EB39:194E1EFA3EFDD2D2:81F741E321FC1D56:0000000000000004:1:1:1:0:0:0:0\n" +
+		"194E1EFA3EFDD2D3:0000000000000000:81F741E321FC1D57:0000000000000004:1:1:0:0:0:0:0\n")
+	require.NoError(t, err)
+	require.Len(t, gis, 2)
+	assert.Equal(t, "447587AF7406EB39", gis[0].Current)
+	assert.Equal(t, "0000000000000000", gis[1].Bitmap)
+	_, err = ParseGIs("nothing here\n")
+	assert.ErrorIs(t, err, ErrFileParse)
+	_, err = ParseGIs("447587AF7406EB39:194E1EFA3EFDD2D2:81F741E321FC1D56:0000000000000004:2\n")
+	assert.ErrorIs(t, err, ErrFileParse)
+}

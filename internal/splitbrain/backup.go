@@ -29,6 +29,7 @@ type Manifest struct {
 	SHA256   string          `json:"sha256"`
 	Started  time.Time       `json:"started"`
 	Finished time.Time       `json:"finished"`
+	Volume   int             `json:"volume"` // in drbdadm's order of the resource's volumes
 	Device   drbdproc.Device `json:"device"`
 	GI       *drbdproc.GI    `json:"gi,omitempty"`
 	Note     string          `json:"note"`
@@ -59,19 +60,38 @@ type Backuper struct {
 	fsync func(f *os.File) error
 }
 
+// Image is one device for BackupAll: the backing device of one volume and
+// what its manifest records.
+type Image struct {
+	Src      string
+	Manifest Manifest
+}
+
 // Backup copies src (the victim's backing device) into dir as
-// RES-NODE-TIME.img, sparse: all-zero blocks are skipped with a seek, so an
-// image of a mostly empty disk costs little space. It writes IMG.sha256 (in
-// sha256sum's format, so `sha256sum -c` checks it) and IMG.json (a
-// Manifest).
+// RES-NODE-TIME.img: BackupAll for one device.
+func (b Backuper) Backup(ctx context.Context, src, dir string, m Manifest) (string, error) {
+	imgs, err := b.BackupAll(ctx, dir, []Image{{Src: src, Manifest: m}})
+	if err != nil {
+		return "", err
+	}
+	return imgs[0], nil
+}
+
+// BackupAll copies every device (the backing devices of a resource's
+// volumes, all of which `drbdadm connect --discard-my-data` discards) into
+// dir as RES-NODE-TIME.img, or RES-vN-NODE-TIME.img for volume N of a
+// resource with several, sparse: all-zero blocks are skipped with a seek,
+// so an image of a mostly empty disk costs little space. Beside each image
+// it writes IMG.sha256 (in sha256sum's format, so `sha256sum -c` checks it)
+// and IMG.json (a Manifest).
 //
-// The image is the only copy of what the recovery is about to discard, so
-// it must be whole or absent: dir must have room for the whole device
-// before anything is written (a sparse image may need less, but a full disk
-// mid-copy is the failure to avoid); each file is written under a hidden
-// temporary name, synced, and renamed into place, the image last, then the
-// directory is synced. A read of fewer or more bytes than the device's size
-// is an error.
+// The images are the only copy of what the recovery is about to discard,
+// so they must be whole or absent: dir must have room for every device
+// before anything is written (a sparse image may need less, but a full
+// disk mid-copy is the failure to avoid); each file is written under a
+// hidden temporary name, synced, and renamed into place, the images last,
+// then the directory is synced. A read of fewer or more bytes than a
+// device's size is an error.
 //
 // We image the backing device, not /dev/drbdN: DRBD 8.4 refuses to open a
 // Secondary device, and the backing device of a StandAlone node holds the
@@ -79,73 +99,96 @@ type Backuper struct {
 // mount the image with a loop device limited to the data size, or attach it
 // with drbdadm, to read it).
 //
-// Outcomes: the image's path, synced with its sidecars; or an error, with
-// nothing of this backup left in dir: ErrNoSpace wrapped when dir is too
-// small, otherwise the failing size query, read, write, sync or rename.
-func (b Backuper) Backup(ctx context.Context, src, dir string, m Manifest) (string, error) {
+// Outcomes: the images' paths, in the order of imgs, synced with their
+// sidecars; or an error, with nothing of this backup left in dir:
+// ErrNoSpace wrapped when dir is too small for them all, otherwise the
+// failing size query, read, write, sync or rename.
+func (b Backuper) BackupAll(ctx context.Context, dir string, imgs []Image) ([]string, error) {
 	now := b.Now
 	if now == nil {
 		now = time.Now
 	}
-	m.Source = src
-	m.Started = now().UTC()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("backup dir: %w", err)
+		return nil, fmt.Errorf("backup dir: %w", err)
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return "", fmt.Errorf("backup: %w", err)
+	ins := make([]*os.File, len(imgs))
+	defer func() {
+		for _, in := range ins {
+			if in != nil {
+				in.Close()
+			}
+		}
+	}()
+	sizes := make([]int64, len(imgs))
+	var total int64
+	for i, im := range imgs {
+		in, err := os.Open(im.Src)
+		if err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		ins[i] = in
+		if sizes[i], err = b.deviceSize(ctx, in, im.Src); err != nil {
+			return nil, fmt.Errorf("backup: size of %s: %w", im.Src, err)
+		}
+		total += sizes[i]
 	}
-	defer in.Close()
-	size, err := b.deviceSize(ctx, in, src)
-	if err != nil {
-		return "", fmt.Errorf("backup: size of %s: %w", src, err)
-	}
-	if err := b.checkRoom(dir, size); err != nil {
-		return "", err
-	}
-	name := fmt.Sprintf("%s-%s-%s.img", fileWord(m.Resource), fileWord(m.Node), m.Started.Format("20060102T150405Z"))
-	img := filepath.Join(dir, name)
-	// Renaming would replace an image of an earlier resolve of the same
-	// second; the resolve lock makes that unlikely, this makes it harmless.
-	if _, err := os.Lstat(img); err == nil {
-		return "", fmt.Errorf("backup: %s already exists", img)
+	if err := b.checkRoom(dir, total, len(imgs)); err != nil {
+		return nil, err
 	}
 
 	t := &tempFiles{sync: b.sync}
 	defer t.removeAll()
-	imgTmp, err := t.create(dir, name)
-	if err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	n, sum, err := sparseCopy(imgTmp, in)
-	if err == nil && n != size {
-		err = fmt.Errorf("read %d bytes of a %d-byte device", n, size)
-	}
-	if err == nil {
-		err = t.finish(imgTmp)
-	} else {
-		imgTmp.Close()
-	}
-	if err != nil {
-		return "", fmt.Errorf("backup %s to %s: %w", src, img, err)
-	}
-	m.Size, m.SHA256 = n, sum
-	m.Finished = now().UTC()
-	m.Note = "image of the backing device taken before discarding; with meta-disk internal DRBD's meta-data is at its end"
-	js, _ := json.MarshalIndent(m, "", "  ")
-	sidecars := []struct{ suffix, body string }{{".sha256", sum + "  " + name + "\n"}, {".json", string(js) + "\n"}}
-	for _, s := range sidecars {
-		if err := t.write(dir, name+s.suffix, s.body); err != nil {
-			return "", fmt.Errorf("backup %s: %w", s.suffix, err)
+	var paths []string
+	for i, im := range imgs {
+		m := im.Manifest
+		m.Source = im.Src
+		m.Started = now().UTC()
+		stem := fileWord(m.Resource)
+		if len(imgs) > 1 {
+			stem += fmt.Sprintf("-v%d", m.Volume)
 		}
+		name := fmt.Sprintf("%s-%s-%s.img", stem, fileWord(m.Node), m.Started.Format("20060102T150405Z"))
+		img := filepath.Join(dir, name)
+		// Renaming would replace an image of an earlier resolve of the
+		// same second; the resolve lock makes that unlikely, this makes
+		// it harmless.
+		if _, err := os.Lstat(img); err == nil {
+			return nil, fmt.Errorf("backup: %s already exists", img)
+		}
+		imgTmp, err := t.create(dir, name)
+		if err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		n, sum, err := sparseCopy(imgTmp, ins[i])
+		if err == nil && n != sizes[i] {
+			err = fmt.Errorf("read %d bytes of a %d-byte device", n, sizes[i])
+		}
+		if err == nil {
+			err = t.finish(imgTmp)
+		} else {
+			imgTmp.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("backup %s to %s: %w", im.Src, img, err)
+		}
+		m.Size, m.SHA256 = n, sum
+		m.Finished = now().UTC()
+		m.Note = "image of the backing device taken before discarding; with meta-disk internal DRBD's meta-data is at its end"
+		js, _ := json.MarshalIndent(m, "", "  ")
+		sidecars := []struct{ suffix, body string }{{".sha256", sum + "  " + name + "\n"}, {".json", string(js) + "\n"}}
+		for _, s := range sidecars {
+			if err := t.write(dir, name+s.suffix, s.body); err != nil {
+				return nil, fmt.Errorf("backup %s: %w", s.suffix, err)
+			}
+		}
+		paths = append(paths, img)
 	}
-	// The image is renamed last: an image under its final name always has
-	// its checksum and manifest beside it.
+	// Renamed in reverse: every image comes after its sidecars, so an
+	// image under its final name always has its checksum and manifest.
 	if err := t.rename(dir); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
+		return nil, fmt.Errorf("backup: %w", err)
 	}
-	return img, nil
+	return paths, nil
 }
 
 func (b Backuper) sync(f *os.File) error {
@@ -180,8 +223,9 @@ func (b Backuper) deviceSize(ctx context.Context, f *os.File, path string) (int6
 	return n, nil
 }
 
-// checkRoom refuses when dir cannot take size bytes plus the sidecars.
-func (b Backuper) checkRoom(dir string, size int64) error {
+// checkRoom refuses when dir cannot take size bytes plus the sidecars of
+// n images.
+func (b Backuper) checkRoom(dir string, size int64, n int) error {
 	statfs := b.Statfs
 	if statfs == nil {
 		statfs = freeBytes
@@ -190,8 +234,12 @@ func (b Backuper) checkRoom(dir string, size int64) error {
 	if err != nil {
 		return fmt.Errorf("backup: free space in %s: %w", dir, err)
 	}
-	if need := uint64(size) + sidecarRoom; free < need {
-		return fmt.Errorf("%w: %s has %d MiB free, an image of the %d MiB device needs %d MiB", ErrNoSpace, dir, free>>20, size>>20, (need+(1<<20)-1)>>20)
+	if need := uint64(size) + uint64(n)*sidecarRoom; free < need {
+		what := fmt.Sprintf("an image of the %d MiB device needs", size>>20)
+		if n > 1 {
+			what = fmt.Sprintf("images of the %d devices (%d MiB) need", n, size>>20)
+		}
+		return fmt.Errorf("%w: %s has %d MiB free, %s %d MiB", ErrNoSpace, dir, free>>20, what, (need+(1<<20)-1)>>20)
 	}
 	return nil
 }
