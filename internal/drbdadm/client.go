@@ -130,26 +130,48 @@ func (c *Client) Minor(ctx context.Context, res string) (int, error) {
 	return n, nil
 }
 
+// Minors returns the device minor of every volume of the resource, in the
+// order drbdadm lists volumes (the order of LowerDevices), from drbd.conf.
+func (c *Client) Minors(ctx context.Context, res string) ([]int, error) {
+	out, err := c.check(ctx, nil, "sh-minor", res)
+	if err != nil {
+		return nil, err
+	}
+	var minors []int
+	for _, f := range strings.Fields(out.Stdout) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("drbdadm sh-minor %s: %q is not a minor", res, f)
+		}
+		minors = append(minors, n)
+	}
+	if len(minors) == 0 {
+		return nil, fmt.Errorf("drbdadm sh-minor %s: no minor printed", res)
+	}
+	return minors, nil
+}
+
 // GIText returns the raw `drbdadm get-gi` line, for drbdproc.ParseGI.
 func (c *Client) GIText(ctx context.Context, res string) (string, error) {
 	out, err := c.check(ctx, nil, "get-gi", res)
 	return out.Stdout, err
 }
 
-// LowerDevice returns the backing ("lower-level") disk of the resource's
-// (first) volume, from drbd.conf (`drbdadm sh-ll-dev`). With internal
-// meta-data it holds the data followed by DRBD's meta-data, and unlike the
-// DRBD device it can be read on a Secondary.
-func (c *Client) LowerDevice(ctx context.Context, res string) (string, error) {
+// LowerDevices returns the backing ("lower-level") disk of every volume of
+// the resource, in the order of Minors (`drbdadm sh-ll-dev` prints one per
+// volume), from drbd.conf. With internal meta-data each holds the data
+// followed by DRBD's meta-data, and unlike the DRBD device it can be read
+// on a Secondary.
+func (c *Client) LowerDevices(ctx context.Context, res string) ([]string, error) {
 	out, err := c.check(ctx, nil, "sh-ll-dev", res)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	first := strings.Fields(out.Stdout)
-	if len(first) == 0 {
-		return "", fmt.Errorf("drbdadm sh-ll-dev %s: no device printed", res)
+	devs := strings.Fields(out.Stdout)
+	if len(devs) == 0 {
+		return nil, fmt.Errorf("drbdadm sh-ll-dev %s: no device printed", res)
 	}
-	return first[0], nil
+	return devs, nil
 }
 
 // Resources lists the resources drbd.conf defines (`drbdadm sh-resources`).

@@ -20,11 +20,15 @@ import (
 // Connecting...). A resource with no connection at all is StandAlone.
 //
 // CState, PeerRole and PeerDisk of a Device describe its first peer, as
-// /proc/drbd would for ocf-mfs's two-node resources.
+// /proc/drbd would for ocf-mfs's two-node resources; Counters.OOS is the
+// most that is out of sync with any peer (out-of-sync:, printed with
+// --statistics), so that a device out of sync with any peer is not
+// Healthy.
 //
 // Outcomes: devices, or an error wrapping ErrFileParse that names the line
 // when a line is not "<verb> <object> key:value...", a connection has no
-// connection state, or a device no disk state or no minor in range.
+// connection state, a device no disk state or no minor in range, or an
+// out-of-sync amount is not a number.
 func ParseEvents2(r io.Reader) ([]Device, error) {
 	type conn struct {
 		id                     int
@@ -33,6 +37,7 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 	type peerDev struct {
 		repl, peerDisk string
 		client         bool
+		oos            uint64
 	}
 	roles := map[string]string{}
 	conns := map[string][]conn{}  // by resource, in listed order
@@ -94,7 +99,15 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 		case "peer-device":
 			key := res + "/" + vol + "/" + peer
 			if _, seen := peers[key]; !seen {
-				peers[key] = peerDev{repl: kv["replication"], peerDisk: kv["peer-disk"], client: kv["peer-client"] == "yes"}
+				pd := peerDev{repl: kv["replication"], peerDisk: kv["peer-disk"], client: kv["peer-client"] == "yes"}
+				if v, ok := kv["out-of-sync"]; ok {
+					oos, err := strconv.ParseUint(v, 10, 64)
+					if err != nil {
+						return nil, fmt.Errorf("%w: events2 line %d: out-of-sync %q", ErrFileParse, n, v)
+					}
+					pd.oos = oos
+				}
+				peers[key] = pd
 			}
 		}
 	}
@@ -110,7 +123,8 @@ func ParseEvents2(r io.Reader) ([]Device, error) {
 				id = strconv.Itoa(c.id)
 			}
 			pd := peers[d.Resource+"/"+strconv.Itoa(d.Volume)+"/"+id]
-			p := Peer{NodeID: c.id, Name: c.name, CState: c.cstate, Replication: pd.repl, Role: c.peerRole, Disk: pd.peerDisk, Client: pd.client}
+			p := Peer{NodeID: c.id, Name: c.name, CState: c.cstate, Replication: pd.repl, Role: c.peerRole, Disk: pd.peerDisk, Client: pd.client, OOS: pd.oos}
+			d.Counters.OOS = max(d.Counters.OOS, pd.oos)
 			if c.cstate == "Connected" && pd.repl != "" && pd.repl != "Established" {
 				p.CState = pd.repl
 			}

@@ -31,6 +31,29 @@ func ParseGI(text string) (*GI, error) {
 	return nil, fmt.Errorf("%w: no generation identifiers in %q", ErrFileParse, clip(strings.TrimSpace(text)))
 }
 
+// ParseGIs reads every generation identifier line of `drbdadm get-gi RES`,
+// which prints one per volume (and, on DRBD 9, per peer) in volume order.
+//
+// Outcomes: at least one GI; an error wrapping ErrFileParse when there is
+// none or a line's flags are not 0/1 digits.
+func ParseGIs(text string) ([]*GI, error) {
+	var out []*GI
+	for _, line := range strings.Split(text, "\n") {
+		if parts := strings.Split(strings.TrimSpace(line), ":"); len(parts) < 4 || !allUUIDs(parts[:4]) {
+			continue
+		}
+		gi, err := ParseGI(line)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, gi)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no generation identifiers in %q", ErrFileParse, clip(strings.TrimSpace(text)))
+	}
+	return out, nil
+}
+
 func allUUIDs(parts []string) bool {
 	for _, p := range parts {
 		if len(p) != 16 {

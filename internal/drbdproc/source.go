@@ -24,6 +24,10 @@ type Source struct {
 	// run inside a kernel callback of a drbdsetup command, where netlink
 	// would deadlock. On DRBD 9 the state then lists no device.
 	NoFork bool
+	// Statistics asks drbdsetup for `--statistics` too: only then does
+	// events2 print what is out of sync with each peer, which a health
+	// verdict needs and a promotion score does not.
+	Statistics bool
 }
 
 var _ Reader = (*Source)(nil)
@@ -58,13 +62,17 @@ func (s *Source) Read(ctx context.Context) (*Status, error) {
 	if bin == "" {
 		bin = "drbdsetup"
 	}
-	res, err := runner.Check(ctx, s.Runner, bin, "events2", "--now")
+	args := []string{"events2", "--now"}
+	if s.Statistics {
+		args = append(args, "--statistics")
+	}
+	res, err := runner.Check(ctx, s.Runner, bin, args...)
 	if err != nil {
 		return nil, err
 	}
 	st.Devices, err = ParseEvents2(strings.NewReader(res.Stdout))
 	if err != nil {
-		return nil, fmt.Errorf("drbdsetup events2 --now: %w", err)
+		return nil, fmt.Errorf("drbdsetup %s: %w", strings.Join(args, " "), err)
 	}
 	return st, nil
 }

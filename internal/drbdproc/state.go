@@ -27,6 +27,10 @@ type Peer struct {
 	Role        string // the peer's role
 	Disk        string // the peer's disk state
 	Client      bool   // DRBD 9 "peer-client:yes": the peer is intentionally diskless
+	// OOS is what is out of sync with this peer, KiB: events2's
+	// "out-of-sync:", which drbdsetup prints with --statistics and only
+	// when not zero; on DRBD 8 Device.Counters.OOS.
+	OOS uint64
 }
 
 // Resource is one DRBD resource: its volumes, each a Device with its minor.
@@ -38,18 +42,40 @@ type Resource struct {
 // Configured reports whether the device is up in the kernel at all.
 func (d Device) Configured() bool { return d.CState != "" && d.CState != "Unconfigured" }
 
-// Connected reports whether the device talks to its peer: Connected, or
+// Connected reports whether the device talks to every peer: Connected, or
 // resyncing, verifying, or exchanging bitmaps and UUIDs, or Ahead/Behind. A
-// split brain, if there was one, is then over.
+// split brain, if there was one, is then over. A configured DRBD 9 device
+// without any peer is not connected.
 func (d Device) Connected() bool {
-	cs := d.CState
-	return cs == "Connected" || d.Resyncing() || strings.HasPrefix(cs, "WFSync") || cs == "Ahead" || cs == "Behind"
+	peers := d.PeerList()
+	for _, p := range peers {
+		if !p.Connected() {
+			return false
+		}
+	}
+	return len(peers) > 0
+}
+
+// Connected reports whether this node talks to the peer (see
+// Device.Connected).
+func (p Peer) Connected() bool { return connectedState(p.CState) }
+
+func connectedState(cs string) bool {
+	return cs == "Connected" || resyncingState(cs) || strings.HasPrefix(cs, "WFSync") || cs == "Ahead" || cs == "Behind"
 }
 
 // Resyncing reports whether a resync or an online verify runs or is being
 // set up: a recovery is already under way.
 func (d Device) Resyncing() bool {
-	cs := d.CState
+	for _, p := range d.PeerList() {
+		if resyncingState(p.CState) {
+			return true
+		}
+	}
+	return false
+}
+
+func resyncingState(cs string) bool {
 	return strings.HasPrefix(cs, "Sync") || strings.HasPrefix(cs, "PausedSync") ||
 		strings.HasPrefix(cs, "Verify") || strings.HasPrefix(cs, "WFBitMap") ||
 		cs == "WFSyncUUID" || cs == "StartingSyncS" || cs == "StartingSyncT"
@@ -67,13 +93,49 @@ var connecting = map[string]bool{
 // StandAlone, not connected).
 func (d Device) Connecting() bool { return connecting[d.CState] }
 
-// Healthy reports whether the device is Connected with both disks UpToDate
-// and no block known out of sync: nothing to wait for, nothing to recover.
-// An online verify that finds differences leaves the disks UpToDate and
-// counts them in oos; they stay different until a disconnect and connect
-// resyncs them.
+// Healthy reports whether the device is Connected to every peer, with its
+// own disk and every peer's UpToDate (an intentionally diskless DRBD 9
+// client counts as such) and no block known out of sync with any peer:
+// nothing to wait for, nothing to recover. One peer in a good state says
+// nothing of another: a DRBD 9 peer left StandAlone keeps diverging. An
+// online verify that finds differences leaves the disks UpToDate and counts
+// them in oos; they stay different until a disconnect and connect resyncs
+// them.
 func (d Device) Healthy() bool {
-	return d.CState == "Connected" && d.Disk == "UpToDate" && d.PeerDisk == "UpToDate" && d.Counters.OOS == 0
+	peers := d.PeerList()
+	if len(peers) == 0 || d.Counters.OOS != 0 || !upToDate(d.Disk, d.Client) {
+		return false
+	}
+	for _, p := range peers {
+		if !p.healthy() {
+			return false
+		}
+	}
+	return true
+}
+
+func (p Peer) healthy() bool {
+	return p.CState == "Connected" && upToDate(p.Disk, p.Client) && p.OOS == 0
+}
+
+func upToDate(disk string, client bool) bool {
+	return disk == "UpToDate" || client && disk == "Diskless"
+}
+
+// Attention returns the peer an operator should look at: the first that
+// is not Connected, UpToDate and in sync, else the first; ok is false when
+// the device has no peer.
+func (d Device) Attention() (p Peer, ok bool) {
+	peers := d.PeerList()
+	if len(peers) == 0 {
+		return Peer{}, false
+	}
+	for _, p := range peers {
+		if !p.healthy() {
+			return p, true
+		}
+	}
+	return peers[0], true
 }
 
 // PeerList returns every peer of the device. For DRBD 8, whose /proc/drbd
@@ -83,7 +145,7 @@ func (d Device) PeerList() []Peer {
 	if len(d.Peers) > 0 || !d.Configured() {
 		return d.Peers
 	}
-	return []Peer{{NodeID: -1, CState: d.CState, Role: d.PeerRole, Disk: d.PeerDisk}}
+	return []Peer{{NodeID: -1, CState: d.CState, Role: d.PeerRole, Disk: d.PeerDisk, OOS: d.Counters.OOS}}
 }
 
 // Resources groups the devices by resource, in the order of their first

@@ -1,6 +1,7 @@
 package splitbrain
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -28,7 +29,8 @@ func TestBackupIsSparseAndChecksummed(t *testing.T) {
 	at := time.Date(2026, 11, 24, 21, 0, 0, 0, time.UTC)
 	m := Manifest{Resource: "r0", Node: "node2", Device: drbdproc.Device{CState: "StandAlone", Counters: drbdproc.Counters{OOS: 36}},
 		GI: &drbdproc.GI{Current: "447587AF7406EB39"}}
-	img, err := Backup(src, filepath.Join(dir, "sb"), m, func() time.Time { return at })
+	b := Backuper{Now: func() time.Time { return at }}
+	img, err := b.Backup(context.Background(), src, filepath.Join(dir, "sb"), m)
 	require.NoError(t, err)
 	assert.Equal(t, "r0-node2-20261124T210000Z.img", filepath.Base(img))
 
@@ -57,11 +59,11 @@ func TestBackupIsSparseAndChecksummed(t *testing.T) {
 	assert.Equal(t, uint64(36), man.Device.Counters.OOS)
 
 	// A second backup in the same second must not overwrite the first.
-	_, err = Backup(src, filepath.Join(dir, "sb"), m, func() time.Time { return at })
+	_, err = b.Backup(context.Background(), src, filepath.Join(dir, "sb"), m)
 	assert.Error(t, err)
 }
 
 func TestBackupMissingSource(t *testing.T) {
-	_, err := Backup(filepath.Join(t.TempDir(), "nope"), t.TempDir(), Manifest{Resource: "r0"}, nil)
+	_, err := Backuper{}.Backup(context.Background(), filepath.Join(t.TempDir(), "nope"), t.TempDir(), Manifest{Resource: "r0"})
 	assert.Error(t, err)
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 )
 
-// StateFunc reads the current state of the resource's device (from
-// /proc/drbd on DRBD 8.4).
-type StateFunc func(ctx context.Context) (drbdproc.Device, error)
+// StateFunc reads the current state of every volume of the resource
+// (/proc/drbd on DRBD 8, drbdsetup events2 on DRBD 9), in drbdadm's order.
+type StateFunc func(ctx context.Context) ([]drbdproc.Device, error)
 
 // Executor carries out a Plan: Commit runs its commands, Verify waits for
 // the result.
@@ -65,16 +65,27 @@ func (e *Executor) Commit(ctx context.Context, p *Plan) error {
 // standAlone checks the state after a disconnect: drbdadm's exit 10 is
 // any kernel failure, not only "already StandAlone", and discarding data
 // on a device that is still trying to connect would race with the peer.
+// Every volume's every peer must be StandAlone.
 func (e *Executor) standAlone(ctx context.Context) error {
 	if e.State == nil {
 		return errors.New("cannot read the state after disconnect")
 	}
-	d, err := e.State(ctx)
+	vols, err := e.State(ctx)
 	if err != nil {
 		return fmt.Errorf("state after disconnect: %w", err)
 	}
-	if d.CState != "StandAlone" {
-		return fmt.Errorf("after disconnect the resource is %s, not StandAlone", d.CState)
+	for _, d := range vols {
+		for _, p := range d.PeerList() {
+			if p.CState != "StandAlone" {
+				return fmt.Errorf("after disconnect the resource is %s, not StandAlone (minor %d)", p.CState, d.Minor)
+			}
+		}
+		if !d.Configured() {
+			return fmt.Errorf("after disconnect minor %d is %s, not StandAlone", d.Minor, d.CState)
+		}
+	}
+	if len(vols) == 0 {
+		return errors.New("after disconnect no volume is listed")
 	}
 	return nil
 }
@@ -82,9 +93,11 @@ func (e *Executor) standAlone(ctx context.Context) error {
 // ErrNotVerified is returned by Verify when the deadline passes first.
 var ErrNotVerified = errors.New("not recovered before the deadline")
 
-// Verify polls the state until the device is Healthy (Connected,
-// UpToDate/UpToDate) or until ctx ends, then returns the
-// last state seen and nil or an error wrapping ErrNotVerified. Read errors
+// Verify polls the state until every volume is Healthy (Connected to its
+// every peer, UpToDate/UpToDate, nothing out of sync) or until ctx ends,
+// then returns the last state seen of the volume that held it back (the
+// first volume once all are healthy) and nil or an error wrapping
+// ErrNotVerified. Read errors
 // are retried until the deadline: a read that fails once while DRBD
 // changes state must not turn a recovery into a failure.
 func (e *Executor) Verify(ctx context.Context, res string) (drbdproc.Device, error) {
@@ -95,8 +108,18 @@ func (e *Executor) Verify(ctx context.Context, res string) (drbdproc.Device, err
 	var last drbdproc.Device
 	var lastErr error
 	for {
-		d, err := e.State(ctx)
+		vols, err := e.State(ctx)
+		if err == nil && len(vols) == 0 {
+			err = errors.New("no volume listed")
+		}
 		if err == nil {
+			d := vols[0]
+			for _, v := range vols {
+				if !v.Healthy() {
+					d = v
+					break
+				}
+			}
 			last, lastErr = d, nil
 			e.progress(d)
 			if d.Healthy() {

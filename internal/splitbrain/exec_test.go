@@ -58,12 +58,12 @@ func TestCommitStopsAtFirstFailure(t *testing.T) {
 
 func states(ds ...drbdproc.Device) StateFunc {
 	i := 0
-	return func(context.Context) (drbdproc.Device, error) {
+	return func(context.Context) ([]drbdproc.Device, error) {
 		d := ds[i]
 		if i < len(ds)-1 {
 			i++
 		}
-		return d, nil
+		return []drbdproc.Device{d}, nil
 	}
 }
 
@@ -87,12 +87,12 @@ func TestVerifyDeadline(t *testing.T) {
 	var log bytes.Buffer
 	calls := 0
 	e := &Executor{Log: logging.NewTestLogger("t", &log), Interval: time.Millisecond,
-		State: func(context.Context) (drbdproc.Device, error) {
+		State: func(context.Context) ([]drbdproc.Device, error) {
 			calls++
 			if calls > 2 {
-				return drbdproc.Device{}, errors.New("proc gone")
+				return nil, errors.New("proc gone")
 			}
-			return dev("WFConnection", "Secondary", "UpToDate", 36), nil
+			return []drbdproc.Device{dev("WFConnection", "Secondary", "UpToDate", 36)}, nil
 		}}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

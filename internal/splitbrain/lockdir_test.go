@@ -1,6 +1,7 @@
 package splitbrain
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,7 +72,7 @@ func TestBackupNameStaysInDir(t *testing.T) {
 	require.NoError(t, os.WriteFile(src, []byte("data"), 0o600))
 	dir := t.TempDir()
 	at := func() time.Time { return time.Date(2026, 11, 24, 21, 45, 0, 0, time.UTC) }
-	img, err := Backup(src, dir, Manifest{Resource: "r0", Node: "../../evil/node", Device: drbdproc.Device{}}, at)
+	img, err := Backuper{Now: at}.Backup(context.Background(), src, dir, Manifest{Resource: "r0", Node: "../../evil/node", Device: drbdproc.Device{}})
 	require.NoError(t, err)
 	assert.Equal(t, dir, filepath.Dir(img))
 	assert.Equal(t, "r0-.._.._evil_node-20261124T214500Z.img", filepath.Base(img))

@@ -105,10 +105,56 @@ func (c Cluster) ambiguous() bool { return len(c.PromotedOn) > 1 }
 type Facts struct {
 	Resource string
 	Node     string // this node's name, as Pacemaker knows it (uname -n)
-	Device   drbdproc.Device
-	GI       *drbdproc.GI // nil when get-gi failed
-	Usage    Usage
-	Cluster  Cluster
+	// Device is the first volume; GI its generation identifiers, nil when
+	// get-gi failed.
+	Device drbdproc.Device
+	GI     *drbdproc.GI
+	// Volumes lists every volume of the resource in drbdadm's order, the
+	// first being Device; nil means Device alone. GIs holds their
+	// generation identifiers in the same order, nil when unknown.
+	// `drbdadm connect --discard-my-data` discards all of them.
+	Volumes []drbdproc.Device
+	GIs     []*drbdproc.GI
+	Usage   Usage // of every volume's device
+	Cluster Cluster
+}
+
+// volumes returns every volume of the resource.
+func (f Facts) volumes() []drbdproc.Device {
+	if len(f.Volumes) > 0 {
+		return f.Volumes
+	}
+	return []drbdproc.Device{f.Device}
+}
+
+// gis returns the generation identifiers of every volume, nil when those of
+// any volume are unknown.
+func (f Facts) gis() []*drbdproc.GI {
+	if len(f.GIs) > 0 {
+		if len(f.GIs) != len(f.volumes()) {
+			return nil
+		}
+		for _, g := range f.GIs {
+			if g == nil {
+				return nil
+			}
+		}
+		return f.GIs
+	}
+	if f.GI != nil && len(f.volumes()) == 1 {
+		return []*drbdproc.GI{f.GI}
+	}
+	return nil
+}
+
+// oos is what every volume has out of sync, KiB: what this node changed
+// since the split, or what the peer did.
+func (f Facts) oos() uint64 {
+	var n uint64
+	for _, v := range f.volumes() {
+		n += v.Counters.OOS
+	}
+	return n
 }
 
 // Options are the operator's flags that change a decision.
@@ -148,35 +194,30 @@ type Refusal struct {
 func (r *Refusal) Error() string { return "refused: " + r.Reason }
 
 // Connection states in which a split brain can be resolved: the resource
-// is up, not connected, and not in the middle of trying to connect.
-var resolvable = map[string]bool{"StandAlone": true, "WFConnection": true}
+// is up, not connected, and not in the middle of trying to connect
+// (Connecting is DRBD 9's WFConnection).
+var resolvable = map[string]bool{"StandAlone": true, "WFConnection": true, "Connecting": true}
 
 // Decide chooses this node's role and the commands of the recovery, or
-// refuses. Outcomes:
-//   - *Refusal when the resource is not up, connected, syncing or in a
-//     transient state; when the role is ambiguous; when the victim's device
-//     is in use or runs the promoted instance (unless Force); when a
-//     survivor's disk is not UpToDate, its generation identifiers show no
-//     change since the split, or Pacemaker promotes the peer (unless
-//     Force).
+// refuses. Every volume of the resource counts: `drbdadm connect
+// --discard-my-data` discards them all. Outcomes:
+//   - *Refusal when a volume is not up, connected, syncing or in a
+//     transient state, or the volumes disagree; when the resource has more
+//     than one peer (DRBD 9: drbdadm would act on every connection); when
+//     the role is ambiguous; when the victim's devices are in use or it
+//     runs the promoted instance (unless Force); when a survivor's disk is
+//     not UpToDate on every volume, its generation identifiers show no
+//     change since the split on any volume, or Pacemaker promotes the peer
+//     (unless Force).
 //   - *Plan otherwise, with warnings saying what will be lost.
 func Decide(f Facts, o Options) (*Plan, *Refusal) {
 	refuse := func(format string, a ...any) (*Plan, *Refusal) {
 		return nil, &Refusal{Facts: f, Reason: fmt.Sprintf(format, a...)}
 	}
 	d := f.Device
-	cs := d.CState
-	switch {
-	case !d.Configured():
-		return refuse("resource %s is not up on this node", f.Resource)
-	case d.Healthy():
-		return refuse("resource %s is Connected and UpToDate/UpToDate: there is no split brain to resolve", f.Resource)
-	case cs == "Connected":
-		return refuse("resource %s is Connected (%s/%s): no split brain; wait for it to settle", f.Resource, d.Disk, d.PeerDisk)
-	case d.Resyncing():
-		return refuse("resource %s is resynchronising (%s): a recovery is already under way", f.Resource, cs)
-	case !resolvable[cs]:
-		return refuse("resource %s is in the transient state %s; retry when it is StandAlone or WFConnection", f.Resource, cs)
+	vols := f.volumes()
+	if r := checkStates(f); r != nil {
+		return nil, r
 	}
 
 	role, why, r := chooseRole(f, o)
@@ -186,8 +227,10 @@ func Decide(f Facts, o Options) (*Plan, *Refusal) {
 	p := &Plan{Facts: f, Role: role, Reason: why}
 	res := f.Resource
 	if role == Victim {
-		if d.Disk == "Diskless" {
-			return refuse("this node is Diskless: nothing to discard; attach the disk first")
+		for _, v := range vols {
+			if v.Disk == "Diskless" {
+				return refuse("%s is Diskless on this node: nothing to discard; attach the disk first", volumeName(f, v))
+			}
 		}
 		promotedHere := f.Cluster.promotedOn(f.Node)
 		if f.Usage.InUse() && !o.Force {
@@ -196,7 +239,7 @@ func Decide(f Facts, o Options) (*Plan, *Refusal) {
 		if promotedHere && !o.Force {
 			return refuse("Pacemaker runs the promoted instance of %s on this node (%s): this looks like the survivor; use --keep-local, or --force to discard anyway", f.Cluster.Resource, f.Node)
 		}
-		p.Warnings = append(p.Warnings, lossWarning(d))
+		p.Warnings = append(p.Warnings, lossWarning(f))
 		if f.Usage.InUse() {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("the device is %s: drbdadm secondary fails until it is released, and its users lose what they wrote", f.Usage))
 		}
@@ -212,12 +255,22 @@ func Decide(f Facts, o Options) (*Plan, *Refusal) {
 		return p, nil
 	}
 
-	if d.Disk != "UpToDate" && !o.Force {
-		return refuse("this node's disk is %s, not UpToDate: keeping it would resync stale data to the peer (--force to keep it anyway)", d.Disk)
+	var stale []string
+	for _, v := range vols {
+		switch {
+		case v.Disk == "UpToDate":
+		case len(vols) == 1:
+			stale = append(stale, v.Disk)
+		default:
+			stale = append(stale, fmt.Sprintf("%s on volume %d", v.Disk, v.Volume))
+		}
+	}
+	if len(stale) > 0 && !o.Force {
+		return refuse("this node's disk is %s, not UpToDate: keeping it would resync stale data to the peer (--force to keep it anyway)", strings.Join(stale, ", "))
 	}
 	unchanged := noChangesSinceSplit(f)
 	if unchanged && !o.Force {
-		return refuse("this node has no changes since the split (bitmap UUID %s, oos:0): keeping it throws away whatever the peer wrote since; keep the peer's data instead (--discard-local here), or --force to keep this node's", f.GI.Bitmap)
+		return refuse("this node has no changes since the split (bitmap UUID %s, oos:0): keeping it throws away whatever the peer wrote since; keep the peer's data instead (--discard-local here), or --force to keep this node's", f.gis()[0].Bitmap)
 	}
 	if unchanged {
 		p.Warnings = append(p.Warnings, "this node has no changes since the split: the peer's writes since then are discarded")
@@ -225,18 +278,74 @@ func Decide(f Facts, o Options) (*Plan, *Refusal) {
 	if other := f.Cluster.promotedElsewhere(f.Node); other != "" && !o.Force {
 		return refuse("Pacemaker runs the promoted instance of %s on %s, not here: that node looks like the survivor (--force to keep this node's data anyway)", f.Cluster.Resource, other)
 	}
-	if d.Disk != "UpToDate" {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("this node's disk is %s: the peer will be overwritten with it", d.Disk))
+	if len(stale) > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("this node's disk is %s: the peer will be overwritten with it", strings.Join(stale, ", ")))
 	}
 	if other := f.Cluster.promotedElsewhere(f.Node); other != "" {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("Pacemaker promotes %s on %s: its writes since the split will be discarded when it becomes the victim", f.Cluster.Resource, other))
 	}
-	if cs == "StandAlone" {
+	if d.CState == "StandAlone" {
 		p.Commands = append(p.Commands, Command{Verb: "connect", Argv: []string{"drbdadm", "connect", res}})
 	}
 	p.Warnings = append(p.Warnings, "the peer's changes since the split will be discarded when it connects as the victim")
 	p.PeerArgs = []string{"drbd-splitbrain", "resolve", "--discard-local", "--yes", res}
 	return p, nil
+}
+
+// checkStates refuses unless every volume is up, split from its one peer
+// and in the same resolvable state: DRBD keeps one connection state per
+// resource (per peer on DRBD 9), so volumes that differ are in transition.
+func checkStates(f Facts) *Refusal {
+	refuse := func(format string, a ...any) *Refusal {
+		return &Refusal{Facts: f, Reason: fmt.Sprintf(format, a...)}
+	}
+	vols := f.volumes()
+	healthy := 0
+	for _, v := range vols {
+		if v.Healthy() {
+			healthy++
+		}
+	}
+	if healthy == len(vols) {
+		return refuse("resource %s is Connected and UpToDate/UpToDate: there is no split brain to resolve", f.Resource)
+	}
+	for _, v := range vols {
+		name, cs := volumeName(f, v), v.CState
+		switch {
+		case !v.Configured():
+			return refuse("%s is not up on this node", name)
+		case len(v.PeerList()) > 1:
+			// drbdadm disconnect and connect --discard-my-data without a
+			// peer act on every connection: a victim would discard its
+			// data towards peers that hold nothing newer.
+			var peers []string
+			for _, p := range v.PeerList() {
+				peers = append(peers, fmt.Sprintf("%s %s", p.Name, p.CState))
+			}
+			return refuse("resource %s has %d peers (%s): resolve handles a resource with one peer; resolve each split connection by hand (drbdadm disconnect %s:PEER; drbdadm connect --discard-my-data %s:PEER on its victim)",
+				f.Resource, len(peers), strings.Join(peers, ", "), f.Resource, f.Resource)
+		case v.Healthy():
+			return refuse("%s is Connected and UpToDate/UpToDate while another volume is not: wait for it to settle", name)
+		case cs == "Connected":
+			return refuse("%s is Connected (%s/%s): no split brain; wait for it to settle", name, v.Disk, v.PeerDisk)
+		case v.Resyncing():
+			return refuse("%s is resynchronising (%s): a recovery is already under way", name, cs)
+		case !resolvable[cs]:
+			return refuse("%s is in the transient state %s; retry when it is StandAlone or WFConnection", name, cs)
+		case cs != vols[0].CState:
+			return refuse("%s is %s but %s is %s: wait for the volumes to agree", name, cs, volumeName(f, vols[0]), vols[0].CState)
+		}
+	}
+	return nil
+}
+
+// volumeName names a volume for an operator: the resource alone when it
+// has one volume.
+func volumeName(f Facts, v drbdproc.Device) string {
+	if len(f.volumes()) == 1 {
+		return "resource " + f.Resource
+	}
+	return fmt.Sprintf("volume %d (minor %d) of %s", v.Volume, v.Minor, f.Resource)
 }
 
 func chooseRole(f Facts, o Options) (Role, string, *Refusal) {
@@ -258,7 +367,7 @@ func chooseRole(f Facts, o Options) (Role, string, *Refusal) {
 		}
 		return "", "", &Refusal{Facts: f, Reason: fmt.Sprintf("Pacemaker promotes %s on this node but DRBD is %s here: ambiguous; choose --keep-local or --discard-local", c.Resource, d.Role)}
 	}
-	noChanges := d.Counters.OOS == 0
+	noChanges := f.oos() == 0
 	if c.Promoted != "" && (d.Role == "Secondary" || noChanges) {
 		what := "Secondary"
 		if d.Role != "Secondary" {
@@ -275,7 +384,7 @@ func chooseRole(f Facts, o Options) (Role, string, *Refusal) {
 	case c.Promoted == "":
 		why = fmt.Sprintf("Pacemaker promotes %s nowhere", c.Resource)
 	default:
-		why = fmt.Sprintf("this node is %s with %d KiB changed since the split while Pacemaker promotes %s on %s", d.Role, d.Counters.OOS, c.Resource, c.Promoted)
+		why = fmt.Sprintf("this node is %s with %d KiB changed since the split while Pacemaker promotes %s on %s", d.Role, f.oos(), c.Resource, c.Promoted)
 	}
 	return "", "", &Refusal{Facts: f, Reason: "cannot choose a role: " + why + "; choose --discard-local (this node's changes are lost) or --keep-local"}
 }
@@ -285,22 +394,45 @@ func chooseRole(f Facts, o Options) (Role, string, *Refusal) {
 // UUID becomes the bitmap UUID; a bitmap UUID of zero and nothing out of
 // sync mean this node wrote nothing since the split. Unknown identifiers
 // (get-gi failed) say nothing.
+//
+// Every volume must show no change: one changed volume is enough for this
+// node to hold writes the peer lacks.
 func noChangesSinceSplit(f Facts) bool {
-	return f.GI != nil && !f.GI.Empty() && strings.Trim(f.GI.Bitmap, "0") == "" && f.Device.Counters.OOS == 0
+	gis := f.gis()
+	if gis == nil || f.oos() != 0 {
+		return false
+	}
+	for _, g := range gis {
+		if g.Empty() || strings.Trim(g.Bitmap, "0") != "" {
+			return false
+		}
+	}
+	return true
 }
 
-func lossWarning(d drbdproc.Device) string {
-	return fmt.Sprintf("this node's writes since the split (%d KiB marked out of sync) will be discarded and replaced by the peer's data", d.Counters.OOS)
+func lossWarning(f Facts) string {
+	vols := ""
+	if n := len(f.volumes()); n > 1 {
+		vols = fmt.Sprintf(" on all %d volumes", n)
+	}
+	return fmt.Sprintf("this node's writes since the split (%d KiB marked out of sync%s) will be discarded and replaced by the peer's data", f.oos(), vols)
 }
 
 // Describe renders the facts for an operator.
 func (f Facts) Describe() string {
-	d := f.Device
 	var b strings.Builder
-	fmt.Fprintf(&b, "resource %s on %s: minor %d cs:%s ro:%s/%s ds:%s/%s oos:%dKiB\n",
-		f.Resource, f.Node, d.Minor, d.CState, d.Role, d.PeerRole, d.Disk, d.PeerDisk, d.Counters.OOS)
-	if f.GI != nil {
-		fmt.Fprintf(&b, "generation identifiers: current %s bitmap %s history %s:%s\n", f.GI.Current, f.GI.Bitmap, f.GI.History1, f.GI.History2)
+	gis := f.gis()
+	for i, d := range f.volumes() {
+		vol := ""
+		if len(f.volumes()) > 1 {
+			vol = fmt.Sprintf(" volume %d", d.Volume)
+		}
+		fmt.Fprintf(&b, "resource %s%s on %s: minor %d cs:%s ro:%s/%s ds:%s/%s oos:%dKiB\n",
+			f.Resource, vol, f.Node, d.Minor, d.CState, d.Role, d.PeerRole, d.Disk, d.PeerDisk, d.Counters.OOS)
+		if gis != nil {
+			g := gis[i]
+			fmt.Fprintf(&b, "generation identifiers: current %s bitmap %s history %s:%s\n", g.Current, g.Bitmap, g.History1, g.History2)
+		}
 	}
 	fmt.Fprintf(&b, "device: %s\n", f.Usage)
 	switch {

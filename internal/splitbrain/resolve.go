@@ -23,22 +23,29 @@ import (
 // commit, run the peer's side, verify, clear the marker. The command line
 // only turns flags into a Request and an outcome into an exit status.
 type Resolver struct {
-	Runner     runner.Runner // runs the peer's side over ssh
-	Drbd       *drbdadm.Client
-	CRM        *crm.Client
-	ReadDevice DeviceFunc                              // /proc/drbd
-	ParseGI    func(text string) (*drbdproc.GI, error) // nil: GI not shown
-	Hostname   func() (string, error)
-	Root       string // "/" on a real system: where /proc and /sys are
-	LockDir    string // LockDir on a real system
-	Log        *logging.Logger
-	Now        func() time.Time
-	Interval   time.Duration // verify poll interval; 1 s when zero
-	Markers    *marker.Store // cleared once recovery is verified; nil: none
+	Runner runner.Runner // runs the peer's side over ssh
+	Drbd   *drbdadm.Client
+	CRM    *crm.Client
+	// ReadState reads every device: /proc/drbd on DRBD 8, drbdsetup events2
+	// (with --statistics) on DRBD 9, whose /proc/drbd lists none.
+	ReadState func(ctx context.Context) (*drbdproc.Status, error)
+	// ParseGIs reads `drbdadm get-gi`, one line per volume; nil: GI not
+	// shown.
+	ParseGIs func(text string) ([]*drbdproc.GI, error)
+	Hostname func() (string, error)
+	Root     string // "/" on a real system: where /proc and /sys are
+	LockDir  string // LockDir on a real system
+	Log      *logging.Logger
+	Now      func() time.Time
+	Interval time.Duration // verify poll interval; 1 s when zero
+	Markers  *marker.Store // cleared once recovery is verified; nil: none
 	// CommandTimeout bounds each drbdadm, cibadmin and crm_resource command
 	// on its own; DefaultCommandTimeout when zero. The ssh to the peer has
 	// its own bound: the verify timeout plus one CommandTimeout.
 	CommandTimeout time.Duration
+	// Statfs returns the free bytes of the backup directory; statfs(2)
+	// when nil.
+	Statfs func(dir string) (uint64, error)
 }
 
 // Request is one resolve as the operator asked for it.
@@ -150,8 +157,12 @@ func (r *Resolver) resolve(ctx context.Context, q Request) error {
 			return err
 		}
 	}
+	minors := make([]int, len(facts.Volumes))
+	for i, v := range facts.Volumes {
+		minors[i] = v.Minor
+	}
 	ex := &Executor{Drbd: r.Drbd, Log: r.Log, Interval: r.Interval,
-		State: func(ctx context.Context) (drbdproc.Device, error) { return r.ReadDevice(ctx, facts.Device.Minor) }}
+		State: func(ctx context.Context) ([]drbdproc.Device, error) { return r.volumes(ctx, res, minors) }}
 	for _, cmd := range plan.Commands {
 		fmt.Fprintf(w, "  %s\n", cmd)
 	}
@@ -190,21 +201,36 @@ func (r *Resolver) resolve(ctx context.Context, q Request) error {
 	return nil
 }
 
-// backup saves the victim's backing device before anything is discarded.
+// backup saves the backing device of every volume before anything is
+// discarded: `drbdadm connect --discard-my-data` discards them all.
 func (r *Resolver) backup(ctx context.Context, q Request, facts Facts) error {
 	w, res := q.Out, q.Resource
-	lower, err := r.Drbd.LowerDevice(ctx, res)
+	lower, err := r.Drbd.LowerDevices(ctx, res)
 	if err != nil {
 		return fmt.Errorf("backup: %w (nothing changed)", err)
 	}
-	fmt.Fprintf(w, "backing up %s to %s ...\n", lower, q.BackupDir)
-	img, err := Backup(filepath.Join(r.Root, lower), q.BackupDir,
-		Manifest{Resource: res, Node: facts.Node, Device: facts.Device, GI: facts.GI}, r.Now)
+	if len(lower) != len(facts.Volumes) {
+		return fmt.Errorf("backup: drbdadm names %d backing devices for the %d volumes of %s (nothing changed)", len(lower), len(facts.Volumes), res)
+	}
+	imgs := make([]Image, len(lower))
+	gis := facts.gis()
+	for i, l := range lower {
+		m := Manifest{Resource: res, Node: facts.Node, Volume: facts.Volumes[i].Volume, Device: facts.Volumes[i]}
+		if gis != nil {
+			m.GI = gis[i]
+		}
+		imgs[i] = Image{Src: filepath.Join(r.Root, l), Manifest: m}
+	}
+	fmt.Fprintf(w, "backing up %s to %s ...\n", strings.Join(lower, ", "), q.BackupDir)
+	b := Backuper{Runner: r.Drbd.Runner, Statfs: r.Statfs, Now: r.Now}
+	paths, err := b.BackupAll(ctx, q.BackupDir, imgs)
 	if err != nil {
 		return fmt.Errorf("%w (nothing changed)", err)
 	}
-	fmt.Fprintf(w, "backup: %s (+ .sha256, .json)\n", img)
-	r.Log.Infof("resolve %s: backup of %s saved as %s", res, lower, img)
+	for i, img := range paths {
+		fmt.Fprintf(w, "backup: %s (+ .sha256, .json)\n", img)
+		r.Log.Infof("resolve %s: backup of %s saved as %s", res, lower[i], img)
+	}
 	return nil
 }
 
@@ -299,8 +325,9 @@ func (p *Plan) Render(w io.Writer, peer string, timeout time.Duration) {
 // essential; generation identifiers and Pacemaker's view degrade to
 // "unknown", which makes the planner refuse to guess.
 //
-// Outcomes: the facts; an error when the host name, the minor, the device
-// state or the device usage cannot be read.
+// Outcomes: the facts; an error when the host name, the minors, the
+// device state or the device usage cannot be read, or when the state
+// names a minor of the resource as another resource's.
 func (r *Resolver) Gather(ctx context.Context, res string) (Facts, error) {
 	f := Facts{Resource: res}
 	node, err := r.Hostname()
@@ -308,19 +335,21 @@ func (r *Resolver) Gather(ctx context.Context, res string) (Facts, error) {
 		return f, fmt.Errorf("hostname: %w", err)
 	}
 	f.Node = node
-	minor, err := r.Drbd.Minor(ctx, res)
+	minors, err := r.Drbd.Minors(ctx, res)
 	if err != nil {
 		return f, err
 	}
-	dev, err := r.ReadDevice(ctx, minor)
+	vols, err := r.volumes(ctx, res, minors)
 	if err != nil {
-		return f, fmt.Errorf("state of %s (minor %d): %w", res, minor, err)
+		return f, err
 	}
-	f.Device = dev
-	if r.ParseGI != nil && dev.Configured() {
+	f.Volumes, f.Device = vols, vols[0]
+	if r.ParseGIs != nil && vols[0].Configured() {
 		if text, err := r.Drbd.GIText(ctx, res); err == nil {
-			if gi, err := r.ParseGI(text); err == nil {
-				f.GI = gi
+			if gis, err := r.ParseGIs(text); err == nil && len(gis) == len(vols) {
+				f.GIs, f.GI = gis, gis[0]
+			} else if err == nil {
+				r.Log.Warnf("resolve %s: drbdadm get-gi printed %d generation identifiers for %d volumes: not used", res, len(gis), len(vols))
 			} else {
 				r.Log.Warnf("resolve %s: generation identifiers: %v", res, err)
 			}
@@ -328,11 +357,15 @@ func (r *Resolver) Gather(ctx context.Context, res string) (Facts, error) {
 			r.Log.Warnf("resolve %s: drbdadm get-gi: %v", res, err)
 		}
 	}
-	u, err := ProbeUsage(r.Root, minor)
-	if err != nil {
-		return f, fmt.Errorf("device usage: %w", err)
+	for _, m := range minors {
+		u, err := ProbeUsage(r.Root, m)
+		if err != nil {
+			return f, fmt.Errorf("device usage: %w", err)
+		}
+		f.Usage.Mounts = append(f.Usage.Mounts, u.Mounts...)
+		f.Usage.Holders = append(f.Usage.Holders, u.Holders...)
+		f.Usage.PIDs = append(f.Usage.PIDs, u.PIDs...)
 	}
-	f.Usage = u
 	p, err := r.CRM.FindPromotable(ctx, res)
 	switch {
 	case errors.Is(err, crm.ErrNoCluster):
@@ -355,4 +388,31 @@ func (r *Resolver) Gather(ctx context.Context, res string) (Facts, error) {
 		}
 	}
 	return f, nil
+}
+
+// volumes reads the state of every minor of res. A minor the state does not
+// list is Unconfigured (the resource is down); DRBD 9 names each device's
+// resource, and a minor that belongs to another one means drbd.conf and
+// the kernel disagree.
+func (r *Resolver) volumes(ctx context.Context, res string, minors []int) ([]drbdproc.Device, error) {
+	st, err := r.ReadState(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("state of %s: %w", res, err)
+	}
+	out := make([]drbdproc.Device, len(minors))
+	for i, m := range minors {
+		d, ok := st.Device(m)
+		switch {
+		case !ok:
+			d = drbdproc.Device{Minor: m, Resource: res, Volume: i, CState: "Unconfigured"}
+		case d.Resource != "" && d.Resource != res:
+			return nil, fmt.Errorf("state of %s: minor %d belongs to resource %s", res, m, d.Resource)
+		case d.Resource == "":
+			// /proc/drbd knows neither names nor volume numbers; drbdadm
+			// lists the volumes in order.
+			d.Resource, d.Volume = res, i
+		}
+		out[i] = d
+	}
+	return out, nil
 }

@@ -87,10 +87,13 @@ func System() Deps {
 	if _, set := os.LookupEnv("HA_LOGFILE"); !set {
 		log.AddFile(LogFile)
 	}
-	src := &drbdproc.Source{Runner: r}
+	// Statistics: only then does events2 print what is out of sync with
+	// each DRBD 9 peer.
+	src := &drbdproc.Source{Runner: r, Statistics: true}
 	markers := &marker.Store{Dir: marker.Dir}
-	// Handlers and resolve read /proc/drbd only: handlers may run inside a
-	// kernel callback of drbdsetup.
+	// Handlers read /proc/drbd only: they may run inside a kernel callback
+	// of drbdsetup. resolve, run by an operator, reads DRBD 9's state
+	// through drbdsetup like status: its /proc/drbd lists no device.
 	proc := &drbdproc.Source{NoFork: true}
 	readDevice := func(ctx context.Context, minor int) (drbdproc.Device, error) {
 		return drbdproc.DeviceOf(ctx, proc, minor)
@@ -107,7 +110,7 @@ func System() Deps {
 		Stdin:    os.Stdin,
 		Terminal: func() bool { return isTerminal(os.Stdout) },
 	}
-	resolve := NewResolveDeps(readDevice, drbdproc.ParseGI, log)
+	resolve := NewResolveDeps(src.Read, drbdproc.ParseGIs, log)
 	resolve.Markers = markers
 	return Deps{
 		Status:  status,

@@ -106,6 +106,10 @@ and waits until the resource is Connected and UpToDate/UpToDate.
 The victim runs: drbdadm disconnect (exit 10 on StandAlone is expected),
 drbdadm secondary (when Primary), drbdadm connect --discard-my-data.
 The survivor runs drbdadm connect (nothing when already WFConnection).
+Every volume of the resource is checked, backed up and verified: the
+victim's discard covers them all. On DRBD 9 the state comes from drbdsetup
+events2; a resource with more than one peer is refused (resolve each
+connection by hand with drbdadm's RES:PEER).
 
 Exit status: 0 recovered and verified, 1 error, 2 refused (nothing changed),
 3 committed but not verified before --timeout.`,
@@ -184,11 +188,11 @@ func confirm(w io.Writer, stdin *os.File, p *splitbrain.Plan) error {
 	return nil
 }
 
-// NewResolveDeps wires resolve to the real system. readDevice is usually
-// drbdproc.DeviceOf over a /proc/drbd Source.
-func NewResolveDeps(readDevice func(context.Context, int) (drbdproc.Device, error), parseGI func(string) (*drbdproc.GI, error), log *logging.Logger) ResolveDeps {
+// NewResolveDeps wires resolve to the real system. readState is usually a
+// drbdproc.Source that may fork drbdsetup (DRBD 9) with Statistics set.
+func NewResolveDeps(readState func(context.Context) (*drbdproc.Status, error), parseGIs func(string) ([]*drbdproc.GI, error), log *logging.Logger) ResolveDeps {
 	r := runner.Exec{}
 	return ResolveDeps{Resolver: splitbrain.Resolver{Runner: r, Drbd: &drbdadm.Client{Runner: r}, CRM: &crm.Client{Runner: r},
-		ReadDevice: readDevice, ParseGI: parseGI, Hostname: os.Hostname, Root: "/",
+		ReadState: readState, ParseGIs: parseGIs, Hostname: os.Hostname, Root: "/",
 		LockDir: splitbrain.LockDir, Log: log, Now: time.Now}, Stdin: os.Stdin, Stdout: os.Stdout, Geteuid: os.Geteuid}
 }

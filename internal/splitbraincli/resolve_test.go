@@ -44,6 +44,11 @@ var (
 type env struct {
 	fake   *runner.Fake
 	states []drbdproc.Device
+	// sets, when given, replaces states: every volume at each read.
+	sets [][]drbdproc.Device
+	// source, when given, replaces both: a real drbdproc.Source.
+	source *drbdproc.Source
+	statfs func(string) (uint64, error)
 	root   string
 	lock   string
 	out    bytes.Buffer
@@ -86,22 +91,32 @@ func (e *env) run(t *testing.T, args ...string) (int, string) {
 	r := hangRunner{e}
 	deps := ResolveDeps{Resolver: splitbrain.Resolver{
 		Runner: r, Drbd: &drbdadm.Client{Runner: r}, CRM: &crm.Client{Runner: r}, CommandTimeout: e.cmdTimeout,
-		ReadDevice: func(_ context.Context, minor int) (drbdproc.Device, error) {
-			if minor != 0 || len(e.states) == 0 {
-				return drbdproc.Device{}, errors.New("no such minor")
+		ReadState: func(context.Context) (*drbdproc.Status, error) {
+			sets := e.sets
+			if sets == nil {
+				for _, d := range e.states {
+					sets = append(sets, []drbdproc.Device{d})
+				}
 			}
-			d := e.states[i]
-			if i < len(e.states)-1 {
+			if len(sets) == 0 {
+				return nil, errors.New("no state")
+			}
+			devs := sets[i]
+			if i < len(sets)-1 {
 				i++
 			}
-			return d, nil
+			return &drbdproc.Status{Version: "8.4.11", Devices: devs}, nil
 		},
 		Hostname: func() (string, error) { return "node2", nil },
 		Root:     e.root, LockDir: e.lock,
 		Log:      logging.NewTestLogger("drbd-splitbrain", &e.log),
 		Now:      func() time.Time { return time.Date(2026, 11, 24, 21, 45, 0, 0, time.UTC) },
 		Interval: time.Millisecond,
+		Statfs:   e.statfs,
 	}, Geteuid: func() int { return e.euid }}
+	if e.source != nil {
+		deps.ReadState = e.source.Read
+	}
 	app := &cli.App{Name: "drbd-splitbrain", Writer: &e.out, ErrWriter: &e.out, Commands: []*cli.Command{ResolveCommand(deps)},
 		ExitErrHandler: func(*cli.Context, error) {}}
 	err := app.Run(append([]string{"drbd-splitbrain", "resolve"}, args...))

@@ -60,8 +60,23 @@ type DeviceReport struct {
 	OOSKiB     uint64      `json:"oos_kib"`
 	Sync       *SyncReport `json:"sync"`
 	SplitBrain string      `json:"split_brain"`
+	// Peers lists every peer of the device: one on DRBD 8, every
+	// connection on DRBD 9. cs, peer_role and peer_disk above describe the
+	// first that needs attention, else the first.
+	Peers []PeerReport `json:"peers"`
 
 	healthy bool // drbdproc's Healthy, for the text report
+}
+
+// PeerReport is one peer of one device in `status --json`.
+type PeerReport struct {
+	NodeID      int    `json:"node_id"`     // DRBD 9 peer-node-id; -1 on DRBD 8
+	Name        string `json:"name"`        // DRBD 9 connection name; "" on DRBD 8
+	CState      string `json:"cs"`          // connection state
+	Replication string `json:"replication"` // DRBD 9 replication state; "" on DRBD 8
+	Role        string `json:"role"`
+	Disk        string `json:"disk"`
+	OOSKiB      uint64 `json:"oos_kib"` // out of sync with this peer
 }
 
 // SyncReport is the progress of a resync or online verify.
@@ -227,7 +242,17 @@ func selectDevices(devs []drbdproc.Device, want []string) ([]drbdproc.Device, er
 
 func deviceReport(d drbdproc.Device) DeviceReport {
 	r := DeviceReport{Minor: d.Minor, Resource: d.Resource, CState: d.CState, Role: d.Role, PeerRole: d.PeerRole,
-		Disk: d.Disk, PeerDisk: d.PeerDisk, Protocol: d.Protocol, OOSKiB: d.Counters.OOS, SplitBrain: SplitNone, healthy: d.Healthy()}
+		Disk: d.Disk, PeerDisk: d.PeerDisk, Protocol: d.Protocol, OOSKiB: d.Counters.OOS, SplitBrain: SplitNone,
+		Peers: []PeerReport{}, healthy: d.Healthy()}
+	// On DRBD 9 the first peer may be fine while another is StandAlone:
+	// the one-line summary shows the one that needs attention.
+	if p, ok := d.Attention(); ok {
+		r.CState, r.PeerRole, r.PeerDisk = p.CState, p.Role, p.Disk
+	}
+	for _, p := range d.PeerList() {
+		r.Peers = append(r.Peers, PeerReport{NodeID: p.NodeID, Name: p.Name, CState: p.CState, Replication: p.Replication,
+			Role: p.Role, Disk: p.Disk, OOSKiB: p.OOS})
+	}
 	if s := d.Sync; s != nil {
 		r.Sync = &SyncReport{Percent: s.Percent, DoneKiB: s.DoneKiB(), TotalKiB: s.TotalKiB,
 			FinishS: int64(s.Finish.Seconds()), SpeedKiBs: s.SpeedKiBs}
@@ -240,10 +265,11 @@ func deviceReport(d drbdproc.Device) DeviceReport {
 // cleared by resolve and by the after-resync-target handler, once a resync
 // ended the split brain.
 func splitVerdict(d drbdproc.Device, live bool, kernel map[int]bool, m *marker.Store) string {
-	if d.Connected() {
-		return SplitNone
+	standAlone := false
+	for _, p := range d.PeerList() {
+		standAlone = standAlone || p.CState == "StandAlone"
 	}
-	if d.CState != "StandAlone" {
+	if !standAlone {
 		return SplitNone
 	}
 	if kernel[d.Minor] {
@@ -298,6 +324,17 @@ func printStatus(w io.Writer, rep Report, colour bool) {
 			}
 		}
 		fmt.Fprintln(w, line)
+		// DRBD 9: one line per peer, so that a StandAlone peer shows
+		// beside a Connected one.
+		if len(r.Peers) > 1 || len(r.Peers) == 1 && r.Peers[0].NodeID >= 0 {
+			for _, p := range r.Peers {
+				pl := fmt.Sprintf("      peer %s (%d): %s %s/%s", p.Name, p.NodeID, p.CState, p.Role, p.Disk)
+				if p.OOSKiB > 0 {
+					pl += " oos:" + kib(p.OOSKiB)
+				}
+				fmt.Fprintln(w, pl)
+			}
+		}
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 
 type statusEnv struct {
 	live    string // fixture served as the live state
+	events2 string // DRBD 9: an events2 fixture of drbdproc served as the live state
 	names   map[int]string
 	kernel  map[int]bool
 	markers *marker.Store
@@ -37,6 +38,10 @@ func (e *statusEnv) run(t *testing.T, args ...string) (int, string, string) {
 	}
 	d := StatusDeps{
 		Read: func(context.Context) (*drbdproc.Status, error) {
+			if e.events2 != "" {
+				devs, err := drbdproc.ParseEvents2(strings.NewReader(readFile(t, filepath.Join("..", "drbdproc", "testdata", e.events2))))
+				return &drbdproc.Status{Version: "9.2.4", API: 2, ProtoMin: 86, ProtoMax: 121, Devices: devs}, err
+			}
 			if e.live == "" {
 				return nil, os.ErrNotExist
 			}
@@ -74,7 +79,8 @@ func TestStatusJSONSchema(t *testing.T) {
 	assert.Equal(t, StatusHealthy, code)
 	assert.JSONEq(t, `{"version":"8.4.11","api":1,"proto_min":86,"proto_max":101,"devices":[{"minor":0,"resource":"r0",
 		"cs":"Connected","role":"Primary","peer_role":"Secondary","disk":"UpToDate","peer_disk":"UpToDate",
-		"protocol":"C","oos_kib":0,"sync":null,"split_brain":"none"}]}`, out)
+		"protocol":"C","oos_kib":0,"sync":null,"split_brain":"none",
+		"peers":[{"node_id":-1,"name":"","cs":"Connected","replication":"","role":"Secondary","disk":"UpToDate","oos_kib":0}]}]}`, out)
 }
 
 func TestStatusJSONSync(t *testing.T) {
