@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +19,7 @@ import (
 // seq_printf(seq, "finish: %lu:%02lu:%02lu", ...), so the finish fields
 // follow the M on the same line. The fixture reproduces that line.
 func TestFinding10ResyncOver4GiBWithoutNewline(t *testing.T) {
-	b, err := os.ReadFile("testdata/constructed-gaps-unconfigured-large.txt")
-	require.NoError(t, err)
+	b := testdata(t, "constructed-gaps-unconfigured-large.txt")
 	assert.Contains(t, string(b), ")Mfinish: ", "the fixture must carry the line as the kernel printed it")
 	st, err := Parse(bytes.NewReader(b))
 	require.NoError(t, err)
@@ -110,7 +108,7 @@ func TestFinding10DRBD9ProcIsNotAnEmptyState(t *testing.T) {
 	assert.Contains(t, err.Error(), "DRBD 9")
 	assert.Contains(t, err.Error(), "drbdsetup")
 
-	st84 := parseFile(t, "lab84-unconfigured.node1.txt")
+	st84 := parseCapture(t, "unconfigured.node1.proc-drbd.txt")
 	assert.NoError(t, st84.DevicesKnown(), "8.4 with no resource up really has no device")
 }
 

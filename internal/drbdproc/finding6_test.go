@@ -1,10 +1,10 @@
 package drbdproc
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,9 +19,7 @@ import (
 
 func finding6Events2(t *testing.T, name string) []Device {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	devs, err := ParseEvents2(strings.NewReader(string(b)))
+	devs, err := ParseEvents2(bytes.NewReader(testdata(t, name)))
 	require.NoError(t, err)
 	return devs
 }
@@ -57,8 +55,7 @@ func TestFinding6OutOfSyncOnAnyVolume(t *testing.T) {
 func TestFinding6SourceStatistics(t *testing.T) {
 	proc := filepath.Join(t.TempDir(), "drbd")
 	require.NoError(t, os.WriteFile(proc, []byte("version: 9.2.4 (api:2/proto:86-121)\n"), 0o644))
-	ev, err := os.ReadFile("testdata/constructed-drbd9-connected-oos-two-volumes.node1.events2.txt")
-	require.NoError(t, err)
+	ev := testdata(t, "constructed-drbd9-connected-oos-two-volumes.node1.events2.txt")
 	f := (&runner.Fake{}).On("drbdsetup events2 --now --statistics", runner.OK(string(ev)))
 	st, err := (&Source{Path: proc, Runner: f, Statistics: true}).Read(context.Background())
 	require.NoError(t, err)

@@ -5,22 +5,31 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ocf-mfs/ocf-mfs/test/lab/captures"
 )
 
 // The parsers read what the kernel and drbd-utils print, during monitors
 // and fencing: no input may make them panic, and whatever they accept must
 // hold together.
 
+// seedFiles seeds f with the files of testdata/ and the lab's captures
+// whose names match pattern.
 func seedFiles(f *testing.F, pattern string) {
 	files, _ := filepath.Glob(filepath.Join("testdata", pattern))
 	for _, name := range files {
-		if b, err := os.ReadFile(name); err == nil {
-			f.Add(b)
+		f.Add(testdata(f, filepath.Base(name)))
+	}
+	names, _ := captures.Names(pattern)
+	for _, name := range names {
+		b, err := captures.Bytes(name)
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b)
 	}
 }
 
@@ -103,7 +112,7 @@ func FuzzParseEvents2(f *testing.F) {
 }
 
 func FuzzParseGI(f *testing.F) {
-	seedFiles(f, "*-gi")
+	seedFiles(f, "*-gi*")
 	f.Fuzz(func(t *testing.T, in []byte) {
 		gi, err := ParseGI(string(in))
 		if rejected(t, err) {

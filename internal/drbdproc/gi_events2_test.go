@@ -11,12 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"github.com/ocf-mfs/ocf-mfs/test/lab/captures"
 )
 
 func TestParseGIShowAndGet(t *testing.T) {
-	show, err := os.ReadFile("testdata/connected.node1.drbdadm-show-gi")
-	require.NoError(t, err)
-	gi, err := ParseGI(string(show))
+	gi, err := ParseGI(captures.Read(t, "connected.node1.drbdadm-show-gi.txt"))
 	require.NoError(t, err)
 	assert.Equal(t, &GI{Current: "194E1EFA3EFDD2D3", Bitmap: "0000000000000000", History1: "81F741E321FC1D57",
 		History2: "0000000000000004", Flags: []int{1, 1, 1, 1, 0, 0, 0}}, gi)
@@ -25,9 +24,7 @@ func TestParseGIShowAndGet(t *testing.T) {
 	assert.False(t, gi.Flag(42))
 	assert.False(t, gi.Empty())
 
-	get, err := os.ReadFile("testdata/split-brain.node2.drbdadm-get-gi")
-	require.NoError(t, err)
-	gi, err = ParseGI(string(get))
+	gi, err = ParseGI(captures.Read(t, "split-brain.node2.drbdadm-get-gi.txt"))
 	require.NoError(t, err)
 	assert.Len(t, gi.Flags, 7)
 	assert.NotEqual(t, "0000000000000000", gi.Bitmap, "a split-brain node keeps a bitmap UUID")
@@ -45,10 +42,7 @@ func TestParseGIErrors(t *testing.T) {
 
 func events(t *testing.T, name string) []Device {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".drbdsetup-events2-now.txt"))
-	require.NoError(t, err)
-	defer f.Close()
-	devs, err := ParseEvents2(f)
+	devs, err := ParseEvents2(strings.NewReader(captures.Read(t, name+".drbdsetup-events2-now.txt")))
 	require.NoError(t, err)
 	require.Len(t, devs, 1)
 	return devs
@@ -151,9 +145,8 @@ func TestSourceReadsProcOnDRBD8WithoutForking(t *testing.T) {
 func TestSourceAsksDrbdsetupOnDRBD9(t *testing.T) {
 	proc := filepath.Join(t.TempDir(), "drbd")
 	require.NoError(t, os.WriteFile(proc, []byte("version: 9.2.4 (api:2/proto:86-121)\n"), 0o644))
-	ev, err := os.ReadFile("testdata/connected.node2.drbdsetup-events2-now.txt")
-	require.NoError(t, err)
-	f := (&runner.Fake{}).On("drbdsetup events2 --now", runner.OK(string(ev)))
+	ev := captures.Read(t, "connected.node2.drbdsetup-events2-now.txt")
+	f := (&runner.Fake{}).On("drbdsetup events2 --now", runner.OK(ev))
 	st, err := (&Source{Path: proc, Runner: f}).Read(context.Background())
 	require.NoError(t, err)
 	require.Len(t, st.Devices, 1)

@@ -12,16 +12,35 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ocf-mfs/ocf-mfs/test/lab/captures"
 )
+
+// testdata returns testdata/name: the inputs of this package only (the
+// earlier lab run, the DRBD guide's, the constructed ones; testdata/README.md).
+// The lab's captures that other packages replay too come from package captures.
+func testdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	return b
+}
+
+func parse(t *testing.T, in []byte) *Status {
+	t.Helper()
+	st, err := Parse(bytes.NewReader(in))
+	require.NoError(t, err)
+	return st
+}
 
 func parseFile(t *testing.T, name string) *Status {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := Parse(f)
-	require.NoError(t, err, name)
-	return st
+	return parse(t, testdata(t, name))
+}
+
+func parseCapture(t *testing.T, name string) *Status {
+	t.Helper()
+	return parse(t, []byte(captures.Read(t, name)))
 }
 
 func TestParseEveryFixture(t *testing.T) {
@@ -33,9 +52,15 @@ func TestParseEveryFixture(t *testing.T) {
 			continue
 		}
 		n++
-		parseFile(t, filepath.Base(f))
+		t.Run(f, func(t *testing.T) { parseFile(t, filepath.Base(f)) })
 	}
-	assert.GreaterOrEqual(t, n, 20, "the real captures are missing from testdata")
+	names, err := captures.Names("*.proc-drbd.txt")
+	require.NoError(t, err)
+	for _, name := range names {
+		n++
+		t.Run(name, func(t *testing.T) { parseCapture(t, name) })
+	}
+	assert.GreaterOrEqual(t, n, 20, "the real captures are missing")
 }
 
 func TestParseConnectedPrimary(t *testing.T) {
@@ -103,21 +128,21 @@ func TestParseGuideThreeMinors(t *testing.T) {
 }
 
 func TestParseResync(t *testing.T) {
-	d := parseFile(t, "lab84-syncing.node2.txt").Devices[0]
+	d := parseCapture(t, "syncing.node2.proc-drbd.txt").Devices[0]
 	assert.Equal(t, "SyncTarget", d.CState)
 	require.NotNil(t, d.Sync)
 	assert.Equal(t, Sync{Percent: 4.7, RemainingKiB: 251492, TotalKiB: 262100,
 		Finish: 3*time.Minute + 52*time.Second, SpeedKiBs: 1060, AvgKiBs: 1060, WantKiBs: 1024}, *d.Sync)
 	assert.Equal(t, uint64(262100-251492), d.Sync.DoneKiB())
 
-	src := parseFile(t, "lab84-syncing.node1.txt").Devices[0]
+	src := parseCapture(t, "syncing.node1.proc-drbd.txt").Devices[0]
 	require.NotNil(t, src.Sync)
 	assert.Equal(t, uint64(1168), src.Sync.SpeedKiBs)
 	assert.Zero(t, src.Sync.WantKiBs, "no want: printed")
 }
 
 func TestParseVerify(t *testing.T) {
-	d := parseFile(t, "lab84-verifying.node1.txt").Devices[0]
+	d := parseCapture(t, "verifying.node1.proc-drbd.txt").Devices[0]
 	assert.Equal(t, "VerifyS", d.CState)
 	require.NotNil(t, d.Sync)
 	assert.True(t, d.Sync.Verify)
@@ -127,7 +152,7 @@ func TestParseVerify(t *testing.T) {
 }
 
 func TestParseUnconfiguredModule(t *testing.T) {
-	st := parseFile(t, "lab84-unconfigured.node1.txt")
+	st := parseCapture(t, "unconfigured.node1.proc-drbd.txt")
 	assert.Equal(t, "8.4.11", st.Version)
 	assert.Empty(t, st.Devices)
 }
@@ -240,11 +265,7 @@ func benchmarkParse(b *testing.B, in []byte) {
 }
 
 func BenchmarkParse1Minor(b *testing.B) {
-	in, err := os.ReadFile("testdata/lab84-01-connected.node1.txt")
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchmarkParse(b, in)
+	benchmarkParse(b, testdata(b, "lab84-01-connected.node1.txt"))
 }
 
 func BenchmarkParse64Minors(b *testing.B) { benchmarkParse(b, manyMinors(b, 64)) }
