@@ -10,9 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
+	"github.com/ocf-mfs/ocf-mfs/test/lab/captures"
 )
 
-func fixture(t *testing.T, name string) string {
+// fixture returns testdata/name: Pacemaker output taken outside the lab
+// (testdata/README.md). The lab's captures come from package captures.
+func fixture(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
@@ -20,7 +23,7 @@ func fixture(t *testing.T, name string) string {
 }
 
 // The exact argv the lab captured crm-fence-peer's constraint with
-// (testdata/README.md), so both tools write the same element.
+// (test/lab/captures/README.md), so both tools write the same element.
 const labFence = `<rsc_location rsc="ms_drbd" id="drbd-fence-by-handler-r0-ms_drbd"><rule role="Promoted" score="-INFINITY" id="drbd-fence-by-handler-r0-rule-ms_drbd"><expression attribute="#uname" operation="ne" value="node1" id="drbd-fence-by-handler-r0-expr-1-ms_drbd"/></rule></rsc_location>`
 
 func TestFenceConstraintMatchesCrmFencePeer(t *testing.T) {
@@ -64,7 +67,7 @@ func TestNoCluster(t *testing.T) {
 
 func TestPromotedNode(t *testing.T) {
 	f := (&runner.Fake{}).
-		On("crm_resource --locate -r ms_drbd", runner.OK(fixture(t, "crm_resource-locate-clone.txt")),
+		On("crm_resource --locate -r ms_drbd", runner.OK(captures.Read(t, "pacemaker.node1.crm_resource-locate-clone.txt")),
 			runner.OK(fixture(t, "crm_resource-locate-notrunning.txt")))
 	c := &Client{Runner: f}
 	n, err := c.PromotedNodes(context.Background(), "ms_drbd")
@@ -86,10 +89,10 @@ func TestCreateQueryDelete(t *testing.T) {
 	xp := "cibadmin -Q --xpath //rsc_location[@id='" + id + "']"
 	f := (&runner.Fake{}).
 		On("cibadmin -C -o constraints -X "+labFence, runner.OK(""),
-			runner.Answer{Result: runner.Result{ExitCode: 108, Stdout: fixture(t, "cibadmin-create-fence-again.txt"),
-				Stderr: fixture(t, "cibadmin-create-fence-again.stderr.txt")}}).
-		On(xp, runner.OK(fixture(t, "cibadmin-query-fence.txt")),
-			runner.Exit(105, fixture(t, "cibadmin-query-fence-missing.stderr.txt"))).
+			runner.Answer{Result: runner.Result{ExitCode: 108, Stdout: captures.Read(t, "pacemaker.node1.cibadmin-create-fence-again.txt"),
+				Stderr: captures.Read(t, "pacemaker.node1.cibadmin-create-fence-again.stderr.txt")}}).
+		On(xp, runner.OK(captures.Read(t, "pacemaker.node1.cibadmin-query-fence.txt")),
+			runner.Exit(105, captures.Read(t, "pacemaker.node1.cibadmin-query-fence-missing.stderr.txt"))).
 		On(`cibadmin -D -o constraints -X <rsc_location id="`+id+`"/>`, runner.OK(""))
 	c := &Client{Runner: f}
 	ctx := context.Background()

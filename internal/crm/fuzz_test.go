@@ -1,21 +1,21 @@
 package crm
 
 import (
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/ocf-mfs/ocf-mfs/test/lab/captures"
 )
 
 // What cibadmin and crm_resource print is parsed during fencing, when I/O
 // may be frozen: no input may make the parsers panic.
 func FuzzParsers(f *testing.F) {
 	f.Add(`<node_state id="2" uname="node2" in_ccm="false" crmd="offline" join="down" expected="down"/>`)
-	for _, name := range []string{"cibadmin-Q-cib-nochildren-2.1.5.xml", "cibadmin-Q-resources.xml", "cibadmin-query-fence.txt", "crm_resource-locate-clone.txt"} {
-		b, err := os.ReadFile("testdata/" + name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(string(b))
+	for _, name := range []string{"cibadmin-Q-cib-nochildren-2.1.5.xml", "cibadmin-Q-resources.xml"} {
+		f.Add(fixture(f, name))
+	}
+	for _, name := range []string{"pacemaker.node1.cibadmin-query-fence.txt", "pacemaker.node1.crm_resource-locate-clone.txt"} {
+		f.Add(captures.Read(f, name))
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = ParseResources([]byte(s), "r0")

@@ -69,7 +69,7 @@ func states(ds ...drbdproc.Device) StateFunc {
 
 func TestVerifyWaitsForUpToDate(t *testing.T) {
 	// The victim's states in the lab: WFConnection, then SyncTarget, then
-	// Connected UpToDate/UpToDate (testdata captures victim-reconnecting, resynced).
+	// Connected UpToDate/UpToDate (test/lab/captures: victim-reconnecting, resynced).
 	syncing := drbdproc.Device{CState: "SyncTarget", Disk: "Inconsistent", PeerDisk: "UpToDate", Sync: &drbdproc.Sync{Percent: 42.5, RemainingKiB: 36}}
 	var prog, log bytes.Buffer
 	e := &Executor{Log: logging.NewTestLogger("t", &log), Progress: &prog, Interval: time.Millisecond,

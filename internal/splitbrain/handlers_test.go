@@ -20,8 +20,12 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
+	"github.com/ocf-mfs/ocf-mfs/test/lab/captures"
 )
 
+// crmFixture returns a file of internal/crm/testdata: Pacemaker output taken
+// outside the lab, which the crm client's own tests replay too. The lab's
+// captures come from package captures.
 func crmFixture(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "crm", "testdata", name))
@@ -72,13 +76,13 @@ func TestReadHandlerEnv(t *testing.T) {
 }
 
 // Our node1 after losing node2: Primary, WFConnection, UpToDate/DUnknown
-// (testdata partitioned.node1.proc-drbd.txt).
+// (test/lab/captures, partitioned.node1.proc-drbd.txt).
 var lostPeer = drbdproc.Device{CState: "WFConnection", Role: "Primary", PeerRole: "Unknown", Disk: "UpToDate", PeerDisk: "DUnknown"}
 
 func TestFencePeer(t *testing.T) {
 	resources := runner.OK(crmFixture(t, "cibadmin-Q-resources.xml"))
-	exists := runner.Answer{Result: runner.Result{ExitCode: 108, Stdout: crmFixture(t, "cibadmin-create-fence-again.txt"),
-		Stderr: crmFixture(t, "cibadmin-create-fence-again.stderr.txt")}}
+	exists := runner.Answer{Result: runner.Result{ExitCode: 108, Stdout: captures.Read(t, "pacemaker.node1.cibadmin-create-fence-again.txt"),
+		Stderr: captures.Read(t, "pacemaker.node1.cibadmin-create-fence-again.stderr.txt")}}
 	peerFence := `<rsc_location rsc="ms_drbd" id="drbd-fence-by-handler-r0-ms_drbd">
   <rule role="Promoted" score="-INFINITY" id="drbd-fence-by-handler-r0-rule-ms_drbd">
     <expression attribute="#uname" operation="ne" value="node2" id="drbd-fence-by-handler-r0-expr-1-ms_drbd"/>
@@ -99,7 +103,7 @@ func TestFencePeer(t *testing.T) {
 			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, runner.OK("")).On(peerStateQuery, runner.OK(peerOnline))
 		}, code: 4, calls: []string{"cibadmin -Q -o resources", dialect, createNode1, peerStateQuery}, log: "placed constraint " + fenceID},
 		{name: "already ours", dev: lostPeer, setup: func(f *runner.Fake) {
-			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, exists).On(queryFence, runner.OK(crmFixture(t, "cibadmin-query-fence.txt")))
+			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, exists).On(queryFence, runner.OK(captures.Read(t, "pacemaker.node1.cibadmin-query-fence.txt")))
 		}, code: 4, calls: []string{"cibadmin -Q -o resources", dialect, createNode1, queryFence}, log: "already in place"},
 		{name: "peer fenced us", dev: lostPeer, setup: func(f *runner.Fake) {
 			f.On("cibadmin -Q -o resources", resources).On(dialect, cib21).On(createNode1, exists).On(queryFence, runner.OK(peerFence))
@@ -144,7 +148,7 @@ func TestUnfencePeer(t *testing.T) {
 	resources := runner.OK(crmFixture(t, "cibadmin-Q-resources.xml"))
 	t.Run("removes ours when both UpToDate", func(t *testing.T) {
 		f := (&runner.Fake{}).On("cibadmin -Q -o resources", resources).
-			On(queryFence, runner.OK(crmFixture(t, "cibadmin-query-fence.txt"))).On(deleteFence, runner.OK(""))
+			On(queryFence, runner.OK(captures.Read(t, "pacemaker.node1.cibadmin-query-fence.txt"))).On(deleteFence, runner.OK(""))
 		h, log := handlers(t, f, resynced, nil)
 		var cleared []string
 		h.ClearMarker = func(res string) error { cleared = append(cleared, res); return nil }
@@ -155,7 +159,7 @@ func TestUnfencePeer(t *testing.T) {
 	})
 	t.Run("nothing to remove", func(t *testing.T) {
 		f := (&runner.Fake{}).On("cibadmin -Q -o resources", resources).
-			On(queryFence, runner.Exit(105, crmFixture(t, "cibadmin-query-fence-missing.stderr.txt")))
+			On(queryFence, runner.Exit(105, captures.Read(t, "pacemaker.node1.cibadmin-query-fence-missing.stderr.txt")))
 		h, _ := handlers(t, f, resynced, nil)
 		require.NoError(t, h.UnfencePeer(context.Background()))
 		assert.NotContains(t, f.Calls(), deleteFence)

@@ -10,7 +10,7 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 )
 
-// Device states as the lab's captures show them (testdata/*.proc-drbd.txt):
+// Device states as the lab's captures show them (test/lab/captures, *.proc-drbd.txt):
 // after a split brain both nodes were StandAlone Primary/Unknown
 // UpToDate/DUnknown with oos:36.
 func dev(cs, role, disk string, oos uint64) drbdproc.Device {
