@@ -22,16 +22,10 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain"
+	"github.com/ocf-mfs/ocf-mfs/test/lab/captures"
 )
 
-func testdata(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	return string(b)
-}
-
-// The lab's node2 through the recovery (testdata/*.node2.proc-drbd.txt):
+// The lab's node2 through the recovery (test/lab/captures, *.node2.proc-drbd.txt):
 // split-brain, victim-reconnecting, resynced.
 var (
 	sbNode2 = drbdproc.Device{Minor: 0, CState: "StandAlone", Role: "Primary", PeerRole: "Unknown", Disk: "UpToDate", PeerDisk: "DUnknown",
@@ -76,7 +70,7 @@ func newEnv(t *testing.T, states ...drbdproc.Device) *env {
 	e := &env{fake: &runner.Fake{}, states: states, root: t.TempDir(), lock: t.TempDir()}
 	require.NoError(t, os.MkdirAll(filepath.Join(e.root, "proc"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(e.root, "proc/mounts"), []byte("proc /proc proc rw 0 0\n"), 0o644))
-	e.fake.On("drbdadm sh-minor r0", runner.OK(testdata(t, "connected.node1.drbdadm-sh-minor.txt")))
+	e.fake.On("drbdadm sh-minor r0", runner.OK(captures.Read(t, "connected.node1.drbdadm-sh-minor.txt")))
 	return e
 }
 
@@ -138,7 +132,7 @@ func TestResolveVictimWithBackup(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Dir(disk), 0o755))
 	require.NoError(t, os.WriteFile(disk, append(make([]byte, 3<<20), []byte("victim's write")...), 0o600))
 	e.fake.On("drbdadm sh-ll-dev r0", runner.OK("/dev/vdb\n")).
-		On("drbdadm disconnect r0", runner.Exit(10, testdata(t, "split-brain.node2.drbdadm-disconnect-standalone.stderr.txt"))).
+		On("drbdadm disconnect r0", runner.Exit(10, captures.Read(t, "split-brain.node2.drbdadm-disconnect-standalone.stderr.txt"))).
 		On("drbdadm secondary r0", runner.OK("")).
 		On("drbdadm connect --discard-my-data r0", runner.OK(""))
 	backup := filepath.Join(t.TempDir(), "sb")
@@ -327,7 +321,7 @@ func TestResolveRefusesCommandInjection(t *testing.T) {
 // partition heals, the role depended on which `crm_resource --locate` line
 // came first. Both orders now give the same answer: ask the operator.
 // The two-line output is synthetic, built from the lab's one-line capture
-// (testdata crm_resource-locate-clone.txt) with a line per node.
+// (test/lab/captures, pacemaker.node1.crm_resource-locate-clone.txt) with a line per node.
 func TestResolveRoleIgnoresLocateLineOrder(t *testing.T) {
 	both := []string{
 		"resource ms_drbd is running on: node1 Promoted\nresource ms_drbd is running on: node2 Promoted\n",
@@ -414,7 +408,7 @@ func TestFinding13NonRootFailsEarly(t *testing.T) {
 		assert.Empty(t, f.Calls(), name)
 	}
 
-	s := &statusEnv{live: "connected.node1.proc-drbd.txt"}
+	s := &statusEnv{live: readFile(t, "testdata/lab84-01-connected.node1.txt")}
 	code, _, _ = s.run(t, "status")
 	assert.Equal(t, StatusHealthy, code)
 }

@@ -13,6 +13,9 @@ import (
 // resource is healthy only when all of them are. The events2 inputs are
 // synthetic (drbdproc/testdata/README.md).
 
+// readFile returns the file at path: this package's testdata/ (an earlier
+// lab run, testdata/README.md) or drbdproc's constructed DRBD 9 inputs. The
+// lab's captures come from package captures.
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -19,10 +19,11 @@ import (
 
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
+	"github.com/ocf-mfs/ocf-mfs/test/lab/captures"
 )
 
 type statusEnv struct {
-	live    string // fixture served as the live state
+	live    string // /proc/drbd served as the live state
 	events2 string // DRBD 9: an events2 fixture of drbdproc served as the live state
 	names   map[int]string
 	kernel  map[int]bool
@@ -45,7 +46,7 @@ func (e *statusEnv) run(t *testing.T, args ...string) (int, string, string) {
 			if e.live == "" {
 				return nil, os.ErrNotExist
 			}
-			return drbdproc.Parse(strings.NewReader(testdata(t, e.live)))
+			return drbdproc.Parse(strings.NewReader(e.live))
 		},
 		Names: func(context.Context) (map[int]string, error) {
 			if e.names == nil {
@@ -74,7 +75,7 @@ func (e *statusEnv) run(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestStatusJSONSchema(t *testing.T) {
-	e := &statusEnv{live: "connected.node1.proc-drbd.txt", names: map[int]string{0: "r0"}}
+	e := &statusEnv{live: readFile(t, "testdata/lab84-01-connected.node1.txt"), names: map[int]string{0: "r0"}}
 	code, out, _ := e.run(t, "status", "--json")
 	assert.Equal(t, StatusHealthy, code)
 	assert.JSONEq(t, `{"version":"8.4.11","api":1,"proto_min":86,"proto_max":101,"devices":[{"minor":0,"resource":"r0",
@@ -84,7 +85,7 @@ func TestStatusJSONSchema(t *testing.T) {
 }
 
 func TestStatusJSONSync(t *testing.T) {
-	e := &statusEnv{live: "verifying.node1.proc-drbd.txt"}
+	e := &statusEnv{live: captures.Read(t, "verifying.node1.proc-drbd.txt")}
 	code, out, _ := e.run(t, "status", "--json")
 	assert.Equal(t, StatusDegraded, code, "a verify is not Connected")
 	var rep map[string]any
@@ -102,12 +103,12 @@ func TestStatusExitCodesAndVerdicts(t *testing.T) {
 		code    int
 		verdict string
 	}{
-		{"healthy", statusEnv{live: "connected.node1.proc-drbd.txt"}, StatusHealthy, "none"},
-		{"primary waiting for a lost peer is degraded, not split", statusEnv{live: "partitioned-dual-primary.node1.proc-drbd.txt"}, StatusDegraded, "none"},
-		{"resync is degraded", statusEnv{live: "victim-reconnecting.node2.proc-drbd.txt"}, StatusDegraded, "none"},
-		{"StandAlone alone is suspected", statusEnv{live: "split-brain.node1.proc-drbd.txt"}, StatusSplitBrain, "suspected"},
-		{"kernel log confirms", statusEnv{live: "split-brain.node1.proc-drbd.txt", kernel: map[int]bool{0: true}}, StatusSplitBrain, "confirmed"},
-		{"kernel log of another minor does not", statusEnv{live: "split-brain.node1.proc-drbd.txt", kernel: map[int]bool{1: true}}, StatusSplitBrain, "suspected"},
+		{"healthy", statusEnv{live: readFile(t, "testdata/lab84-01-connected.node1.txt")}, StatusHealthy, "none"},
+		{"primary waiting for a lost peer is degraded, not split", statusEnv{live: readFile(t, "testdata/lab84-02-partitioned-dual-primary.node1.txt")}, StatusDegraded, "none"},
+		{"resync is degraded", statusEnv{live: captures.Read(t, "victim-reconnecting.node2.proc-drbd.txt")}, StatusDegraded, "none"},
+		{"StandAlone alone is suspected", statusEnv{live: captures.Read(t, "split-brain.node1.proc-drbd.txt")}, StatusSplitBrain, "suspected"},
+		{"kernel log confirms", statusEnv{live: captures.Read(t, "split-brain.node1.proc-drbd.txt"), kernel: map[int]bool{0: true}}, StatusSplitBrain, "confirmed"},
+		{"kernel log of another minor does not", statusEnv{live: captures.Read(t, "split-brain.node1.proc-drbd.txt"), kernel: map[int]bool{1: true}}, StatusSplitBrain, "suspected"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,13 +128,13 @@ func TestStatusExitCodesAndVerdicts(t *testing.T) {
 func TestStatusIsReadOnly(t *testing.T) {
 	m := &marker.Store{Dir: t.TempDir()}
 	require.NoError(t, m.Record(marker.Marker{Resource: "r0", DetectedAt: time.Now()}))
-	sb := &statusEnv{live: "split-brain.node1.proc-drbd.txt", names: map[int]string{0: "r0"}, markers: m}
+	sb := &statusEnv{live: captures.Read(t, "split-brain.node1.proc-drbd.txt"), names: map[int]string{0: "r0"}, markers: m}
 	code, out, _ := sb.run(t, "status")
 	assert.Equal(t, StatusSplitBrain, code)
 	assert.Contains(t, out, "SPLIT BRAIN (confirmed)")
 	assert.Contains(t, out, "drbd-splitbrain resolve r0")
 
-	ok := &statusEnv{live: "resynced.node1.proc-drbd.txt", names: map[int]string{0: "r0"}, markers: m}
+	ok := &statusEnv{live: captures.Read(t, "resynced.node1.proc-drbd.txt"), names: map[int]string{0: "r0"}, markers: m}
 	code, _, _ = ok.run(t, "status")
 	assert.Equal(t, StatusHealthy, code)
 	got, err := m.Load("r0")
@@ -145,21 +146,21 @@ func TestStatusSavedCopyIgnoresThisNode(t *testing.T) {
 	m := &marker.Store{Dir: t.TempDir()}
 	require.NoError(t, m.Record(marker.Marker{Resource: "r0", DetectedAt: time.Now()}))
 	e := &statusEnv{names: map[int]string{0: "r0"}, kernel: map[int]bool{0: true}, markers: m}
-	code, out, _ := e.run(t, "--proc-drbd", filepath.Join("testdata", "split-brain.node1.proc-drbd.txt"), "status", "--json")
+	code, out, _ := e.run(t, "--proc-drbd", captures.File(t, "split-brain.node1.proc-drbd.txt"), "status", "--json")
 	assert.Equal(t, StatusSplitBrain, code)
 	var rep Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	assert.Equal(t, "", rep.Devices[0].Resource, "a saved copy is not named from this node's drbd.conf")
 	assert.Equal(t, "suspected", rep.Devices[0].SplitBrain, "nor judged by this node's kernel log")
 
-	e.stdin = testdata(t, "connected.node1.proc-drbd.txt")
+	e.stdin = readFile(t, "testdata/lab84-01-connected.node1.txt")
 	code, out, _ = e.run(t, "--proc-drbd", "-", "status")
 	assert.Equal(t, StatusHealthy, code)
 	assert.Contains(t, out, "Connected")
 }
 
 func TestStatusHumanOutput(t *testing.T) {
-	e := &statusEnv{live: "victim-reconnecting.node2.proc-drbd.txt", names: map[int]string{0: "r0"}}
+	e := &statusEnv{live: captures.Read(t, "victim-reconnecting.node2.proc-drbd.txt"), names: map[int]string{0: "r0"}}
 	_, out, _ := e.run(t, "status")
 	assert.Regexp(t, `^\s*0 r0\s+WFConnection\s+Secondary/Unknown UpToDate/DUnknown oos:36 KiB  degraded\n$`, out)
 	assert.NotContains(t, out, "\x1b[", "no colours without a terminal")
@@ -168,13 +169,13 @@ func TestStatusHumanOutput(t *testing.T) {
 	_, out, _ = e.run(t, "status")
 	assert.Contains(t, out, "\x1b[33m", "problems are highlighted on a terminal")
 
-	v := &statusEnv{live: "verifying.node1.proc-drbd.txt"}
+	v := &statusEnv{live: captures.Read(t, "verifying.node1.proc-drbd.txt")}
 	_, out, _ = v.run(t, "status")
 	assert.Contains(t, out, "3.2% (5.6 MiB of 256.0 MiB, 1140 KiB/s, 0:03:33 left)")
 }
 
 func TestStatusSelectsResources(t *testing.T) {
-	e := &statusEnv{live: "connected.node1.proc-drbd.txt", names: map[int]string{0: "r0"}}
+	e := &statusEnv{live: readFile(t, "testdata/lab84-01-connected.node1.txt"), names: map[int]string{0: "r0"}}
 	code, out, _ := e.run(t, "status", "r0")
 	assert.Equal(t, StatusHealthy, code)
 	assert.Contains(t, out, "r0")
@@ -222,7 +223,7 @@ func TestFinding10StatusDRBD9ProcFile(t *testing.T) {
 // oos above 0: degraded, not healthy. Synthetic input: a lab capture with
 // oos changed.
 func TestFinding10StatusOutOfSyncDegraded(t *testing.T) {
-	in := strings.Replace(testdata(t, "connected.node1.proc-drbd.txt"), "oos:0", "oos:4", 1)
+	in := strings.Replace(readFile(t, "testdata/lab84-01-connected.node1.txt"), "oos:0", "oos:4", 1)
 	require.Contains(t, in, "oos:4")
 	e := &statusEnv{stdin: in}
 	code, out, _ := e.run(t, "--proc-drbd", "-", "status")
@@ -233,14 +234,14 @@ func TestFinding10StatusOutOfSyncDegraded(t *testing.T) {
 // Finding 13: --proc-drbd is read after the subcommand too, as operators
 // type it (`status --proc-drbd saved.txt`).
 func TestFinding13ProcDrbdAfterSubcommand(t *testing.T) {
-	e := &statusEnv{stdin: testdata(t, "connected.node1.proc-drbd.txt")}
+	e := &statusEnv{stdin: readFile(t, "testdata/lab84-01-connected.node1.txt")}
 	code, out, errOut := e.run(t, "status", "--proc-drbd", "-", "--json")
 	require.Equal(t, StatusHealthy, code, errOut)
 	assert.Contains(t, out, `"cs":"Connected"`)
 
 	path := filepath.Join(t.TempDir(), "saved.txt")
-	require.NoError(t, os.WriteFile(path, []byte(testdata(t, "split-brain.node1.proc-drbd.txt")), 0o644))
-	e = &statusEnv{live: "connected.node1.proc-drbd.txt"}
+	require.NoError(t, os.WriteFile(path, []byte(captures.Read(t, "split-brain.node1.proc-drbd.txt")), 0o644))
+	e = &statusEnv{live: readFile(t, "testdata/lab84-01-connected.node1.txt")}
 	code, out, _ = e.run(t, "status", "--proc-drbd", path)
 	assert.Equal(t, StatusSplitBrain, code, out)
 	// Before the subcommand it still works, and the later one wins.
