@@ -16,18 +16,12 @@ import (
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf/ocftest"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 	"github.com/ocf-mfs/ocf-mfs/internal/splitbrain/marker"
+	"github.com/ocf-mfs/ocf-mfs/test/lab/captures"
 )
 
-// The captures are real /proc/drbd and drbdadm output from the lab's DRBD
-// 8.4 (test/lab/captures/README.md says how each was taken).
-const captures = "../../../test/lab/captures/"
-
-func capture(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(captures + name)
-	require.NoError(t, err)
-	return string(b)
-}
+// The captures (package captures) are real /proc/drbd and drbdadm output
+// from the lab's DRBD 8.4 (test/lab/captures/README.md says how each was
+// taken).
 
 // sim is one node: a /proc/drbd the test rewrites as drbdadm would change
 // it, a fake runner that answers drbdadm and crm_attribute, and the agent.
@@ -84,7 +78,7 @@ func (s *sim) setProc(name string) {
 		os.Remove(s.proc)
 		return
 	}
-	require.NoError(s.t, os.WriteFile(s.proc, []byte(capture(s.t, name)), 0o644))
+	require.NoError(s.t, os.WriteFile(s.proc, []byte(captures.Read(s.t, name)), 0o644))
 }
 
 func (s *sim) drbdadm(args string) string { return "drbdadm -c " + s.conf + " " + args }
@@ -151,7 +145,7 @@ func TestMetadataRoleNamesEveryPacemakerAccepts(t *testing.T) {
 
 func TestMonitorStates(t *testing.T) {
 	s := newSim(t, "connected.node2.proc-drbd.txt")
-	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK(capture(t, "connected.node2.drbdadm-sh-minor.txt")))
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK(captures.Read(t, "connected.node2.drbdadm-sh-minor.txt")))
 	s.fake.On(crmGet, noScore)
 	s.fake.On(crmSet("10000"), runner.OK(""))
 	var n int
@@ -349,7 +343,7 @@ func TestStartRunningAdjustsAndDemotes(t *testing.T) {
 // standAloneSecondary is the split-brain capture of node2 as it reads once
 // Pacemaker has demoted it: StandAlone, Secondary, peer unknown.
 func (s *sim) standAloneSecondary() {
-	sb := strings.Replace(capture(s.t, "split-brain.node2.proc-drbd.txt"), "ro:Primary/Unknown", "ro:Secondary/Unknown", 1)
+	sb := strings.Replace(captures.Read(s.t, "split-brain.node2.proc-drbd.txt"), "ro:Primary/Unknown", "ro:Secondary/Unknown", 1)
 	require.NoError(s.t, os.WriteFile(s.proc, []byte(sb), 0o644))
 }
 
@@ -389,7 +383,7 @@ func TestStartFailures(t *testing.T) {
 	s.fake.On(s.drbdadm("up r0"), runner.OK(""))
 	s.fake.Hook = func(argv string) {
 		if argv == s.drbdadm("up r0") {
-			require.NoError(t, os.WriteFile(s.proc, []byte(strings.Replace(capture(t, "connected.node2.proc-drbd.txt"),
+			require.NoError(t, os.WriteFile(s.proc, []byte(strings.Replace(captures.Read(t, "connected.node2.proc-drbd.txt"),
 				"ds:UpToDate/UpToDate", "ds:Diskless/UpToDate", 1)), 0o644))
 		}
 	}
@@ -403,7 +397,7 @@ func TestStopFromPrimary(t *testing.T) {
 	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
 	// Held open for a moment (the file system's unmount finishing), then free.
 	s.fake.On(s.drbdadm("secondary r0"),
-		runner.Exit(11, capture(t, "connected.node1.drbdadm-secondary-mounted.stderr.txt")), runner.OK(""))
+		runner.Exit(11, captures.Read(t, "connected.node1.drbdadm-secondary-mounted.stderr.txt")), runner.OK(""))
 	s.fake.On(s.drbdadm("down r0"), runner.OK(""))
 	s.fake.Hook = func(argv string) {
 		switch argv {
@@ -447,7 +441,7 @@ func TestStopWithBrokenConfigStillTakesTheDeviceDown(t *testing.T) {
 func TestStopFailsWhenTheDeviceStaysOpen(t *testing.T) {
 	s := newSim(t, "connected.node1.proc-drbd.txt")
 	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
-	s.fake.On(s.drbdadm("secondary r0"), runner.Exit(11, capture(t, "connected.node1.drbdadm-secondary-mounted.stderr.txt")))
+	s.fake.On(s.drbdadm("secondary r0"), runner.Exit(11, captures.Read(t, "connected.node1.drbdadm-secondary-mounted.stderr.txt")))
 	o := s.run("stop", "OCF_RESKEY_CRM_meta_timeout", "3000")
 	assert.Equal(t, ocf.ErrGeneric, o.code)
 	require.Len(t, o.reasons(), 1)
@@ -502,7 +496,7 @@ func TestPromote(t *testing.T) {
 
 	// The peer demoted: promote, and the score follows.
 	swapRoles := strings.NewReplacer("ro:Secondary/Primary", "ro:Secondary/Secondary")
-	require.NoError(t, os.WriteFile(s.proc, []byte(swapRoles.Replace(capture(t, "connected.node2.proc-drbd.txt"))), 0o644))
+	require.NoError(t, os.WriteFile(s.proc, []byte(swapRoles.Replace(captures.Read(t, "connected.node2.proc-drbd.txt"))), 0o644))
 	s.fake.Hook = func(argv string) {
 		if argv == s.drbdadm("primary r0") {
 			s.setProc("connected.node1.proc-drbd.txt")
@@ -536,10 +530,10 @@ func TestPromoteRefusedByDrbdFailsFast(t *testing.T) {
 	// Consistent data may be promotable (the fence-peer handler can make it
 	// UpToDate), so DRBD is asked; its "Need access to UpToDate data" is final.
 	s := newSim(t, "partitioned.node2.proc-drbd.txt")
-	consistent := strings.Replace(capture(t, "partitioned.node2.proc-drbd.txt"), "ds:UpToDate/DUnknown", "ds:Consistent/DUnknown", 1)
+	consistent := strings.Replace(captures.Read(t, "partitioned.node2.proc-drbd.txt"), "ds:UpToDate/DUnknown", "ds:Consistent/DUnknown", 1)
 	require.NoError(t, os.WriteFile(s.proc, []byte(consistent), 0o644))
 	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
-	s.fake.On(s.drbdadm("primary r0"), runner.Exit(17, capture(t, "partitioned.node2.drbdadm-primary-outdated.stderr.txt")))
+	s.fake.On(s.drbdadm("primary r0"), runner.Exit(17, captures.Read(t, "partitioned.node2.drbdadm-primary-outdated.stderr.txt")))
 	s.fake.On(crmGet, noScore)
 	o := s.run("promote")
 	assert.Equal(t, ocf.ErrGeneric, o.code)

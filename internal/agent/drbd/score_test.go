@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
+	"github.com/ocf-mfs/ocf-mfs/test/lab/captures"
 )
 
 // linbit84 is what ocf:linbit:drbd scores for a two-node DRBD 8.4 resource
@@ -98,7 +99,7 @@ func TestLinbitScoresOnLabCaptures(t *testing.T) {
 		{"partitioned-dual-primary.node2.proc-drbd.txt", 10000}, // Primary UpToDate/DUnknown
 	} {
 		t.Run(c.capture, func(t *testing.T) {
-			st, err := drbdproc.Parse(strings.NewReader(capture(t, c.capture)))
+			st, err := drbdproc.Parse(strings.NewReader(captures.Read(t, c.capture)))
 			require.NoError(t, err)
 			d, ok := st.Device(0)
 			require.True(t, ok)
