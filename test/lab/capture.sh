@@ -195,6 +195,17 @@ V_RA=$(x node1 'dpkg-query -W -f="\${Version}" resource-agents')
 Real output recorded on the two-VM lab (\`test/lab/lab.sh\`) by
 \`test/lab/capture.sh\`; regenerate with that script (about 6 minutes).
 Use them as test fixtures: replay them through a fake runner, parse them.
+This is the one home of the lab's captures: tests never copy them into a
+testdata directory nor climb the tree to them; they read a capture by its
+name through the Go package of this directory (\`captures.go\`, which embeds
+every \`*.txt\`):
+
+    import "github.com/ocf-mfs/ocf-mfs/test/lab/captures"
+
+    in := captures.Read(t, "split-brain.node1.proc-drbd.txt") // string; t.Fatalf if missing
+    b, err := captures.Bytes("connected.node1.drbdadm-show-gi.txt")
+    path := captures.File(t, "split-brain.node1.proc-drbd.txt") // written under t.TempDir()
+    names, err := captures.Names("*.proc-drbd.txt")
 
 - Kernel: Debian $V_KERNEL, DRBD module: \`$V_DRBD\`
 - drbd-utils $V_UTILS (drbdadm runs its 8.4 compatibility path for this kernel)
