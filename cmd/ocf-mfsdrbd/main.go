@@ -11,10 +11,6 @@ import (
 
 func main() {
 	a := drbd.New()
-	// A simulated DRBD (the ocf-tester suite on a machine without the
-	// kernel module) publishes its state elsewhere.
-	if p := os.Getenv("OCF_MFS_PROC_DRBD"); p != "" {
-		a.ProcDrbd = p
-	}
+	simulate(a)
 	os.Exit(ocf.Main(a, ocf.OS()))
 }

@@ -66,20 +66,6 @@ func allUUIDs(parts []string) bool {
 	return true
 }
 
-// Flag positions in GI.Flags, in the order get-gi prints them.
-const (
-	GIConsistent = iota
-	GIWasUpToDate
-	GIPrimary
-	GIConnected
-	GIFullSync
-	GIPeerOutdated
-	GICrashedPrimary
-)
-
-// Flag reports whether the flag at position i is set; false when absent.
-func (g *GI) Flag(i int) bool { return i >= 0 && i < len(g.Flags) && g.Flags[i] == 1 }
-
 // Empty reports whether the device has never held data (all-zero current
 // UUID, or the "just created" value 4).
 func (g *GI) Empty() bool {

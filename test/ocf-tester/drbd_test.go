@@ -14,9 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestOcfTesterDrbdSimulated runs ocf-tester against the installed
-// ocf:mfs:drbd with a simulated DRBD (simdrbd/): this machine's kernel may
-// have no DRBD. The real-DRBD run is the e2e lab's scenario 06.
+// TestOcfTesterDrbdSimulated runs ocf-tester against ocf:mfs:drbd, laid out
+// as make install lays it out, with a simulated DRBD (simdrbd/): this
+// machine's kernel may have no DRBD. The real-DRBD run, on the agent as
+// installed, is the e2e lab's scenario 07.
 func TestOcfTesterDrbdSimulated(t *testing.T) {
 	need(t, "ocf-tester", "xmllint")
 	root := install(t)
@@ -26,6 +27,12 @@ func TestOcfTesterDrbdSimulated(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o755), st.Mode().Perm())
 
 	_, file, _, _ := runtime.Caller(0)
+	// The installed agent reads only the kernel's /proc/drbd; the one run
+	// here is built with the simdrbd tag, which reads the simulation's.
+	build := exec.Command("go", "build", "-tags", "simdrbd", "-o", agent, "./cmd/ocf-mfsdrbd")
+	build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+	built, err := build.CombinedOutput()
+	require.NoError(t, err, "go build -tags simdrbd: %s", built)
 	sim := filepath.Join(filepath.Dir(file), "simdrbd")
 	state := t.TempDir()
 	require.NoError(t, os.Chmod(state, 0o755))
