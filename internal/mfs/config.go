@@ -92,7 +92,7 @@ func ParseConfig(r io.Reader) (*Config, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	c.DataPath = c.get("DATA_PATH", DefaultDataPath)
 	c.WorkingUser = c.get("WORKING_USER", "mfs")

@@ -58,7 +58,7 @@ func readParams(env *ocf.Env) (params, error) {
 	p := params{config: env.ParamOr("config", defaultConfig), binary: env.ParamOr("binary", defaultBinary)}
 	var err error
 	if p.autoRecovery, err = env.BoolParam("auto_recovery", true); err != nil {
-		return p, ocf.Errorf(ocf.ErrConfigured, "auto_recovery: %v", err)
+		return p, ocf.Errorf(ocf.ErrConfigured, "auto_recovery: %w", err)
 	}
 	secs, err := env.IntParam("probe_timeout", 5)
 	if err != nil || secs <= 0 {
@@ -112,7 +112,7 @@ func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 	}
 	host, err := mfs.NewHost(a.ProcRoot)
 	if err != nil {
-		return nil, ocf.Errorf(ocf.ErrGeneric, "read %s: %v", a.ProcRoot, err)
+		return nil, ocf.Errorf(ocf.ErrGeneric, "read %s: %w", a.ProcRoot, err)
 	}
 	in := &instance{p: p, host: host}
 	a.readConfig(in)
@@ -123,9 +123,9 @@ func (a *Agent) readConfig(in *instance) {
 	cfg, err := mfs.ReadConfigFile(in.p.config)
 	switch {
 	case errors.Is(err, mfs.ErrConfig):
-		in.cfgErr = ocf.Errorf(ocf.ErrConfigured, "config %s: %v", in.p.config, err)
+		in.cfgErr = ocf.Errorf(ocf.ErrConfigured, "config %s: %w", in.p.config, err)
 	case err != nil:
-		in.cfgErr = ocf.Errorf(ocf.ErrInstalled, "config %s cannot be read: %v", in.p.config, err)
+		in.cfgErr = ocf.Errorf(ocf.ErrInstalled, "config %s cannot be read: %w", in.p.config, err)
 	default:
 		in.cfg = cfg
 		in.m = a.master(in.host, in.p, cfg)
@@ -204,7 +204,7 @@ func (a *Agent) validate(in *instance) error {
 		return in.cfgErr
 	}
 	if _, err := a.LookPath(in.p.binary); err != nil {
-		return ocf.Errorf(ocf.ErrInstalled, "binary %s: %v", in.p.binary, err)
+		return ocf.Errorf(ocf.ErrInstalled, "binary %s: %w", in.p.binary, err)
 	}
 	return nil
 }
@@ -239,7 +239,7 @@ func (a *Agent) monitor(ctx context.Context, r *ocf.Request, in *instance) error
 	}
 	st, err := in.m.State()
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %w", err)
 	}
 	if !st.Running() {
 		return ocf.Errorf(ocf.NotRunning, "not running")
@@ -283,14 +283,14 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	if err != nil {
 		// mfsmaster would start, fail to switch users and exit; the
 		// operator needs this reason, not "it exited".
-		return ocf.Errorf(ocf.ErrInstalled, "%v", err)
+		return ocf.Errorf(ocf.ErrInstalled, "%w", err)
 	}
 	if problem := mfs.DataPathProblem(in.cfg.DataPath, uid, gid); problem != "" {
 		return ocf.Errorf(ocf.ErrGeneric, "%s", problem)
 	}
 	st, err := in.m.State()
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %w", err)
 	}
 	if st.Running() {
 		if err := a.monitor(ctx, r, in); err != nil {
@@ -308,7 +308,7 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	}
 	v, err := in.m.Version(ctx)
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "cannot tell the MooseFS version: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "cannot tell the MooseFS version: %w", err)
 	}
 	if mode := in.cfg.Raw["CHANGELOG_SAVE_MODE"]; mode != "2" && v.AtLeast(3, 0, 0) {
 		// Modes 0 and 1 leave the latest changes in the page cache: after a
@@ -319,7 +319,7 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	}
 	md, err := in.m.ReadMetadata()
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "read DATA_PATH: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "read DATA_PATH: %w", err)
 	}
 	recover := false
 	switch {
@@ -332,7 +332,7 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		recover = true
 	}
 	if err := in.m.Start(ctx, v, recover); err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "%v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "%w", err)
 	}
 	// mfsmaster's start returns once it has loaded the metadata; clients
 	// are served only when the client port answers.
@@ -353,7 +353,7 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ocf.Errorf(ocf.ErrGeneric, "mfsmaster did not answer on port %d before the start timeout: %v", in.cfg.Matocl.Port, perr)
+			return ocf.Errorf(ocf.ErrGeneric, "mfsmaster did not answer on port %d before the start timeout: %w", in.cfg.Matocl.Port, perr)
 		case <-time.After(a.Poll):
 		}
 	}
@@ -381,7 +381,7 @@ func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
 	}
 	host, err := mfs.NewHost(a.ProcRoot)
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "read %s: %v", a.ProcRoot, err)
+		return ocf.Errorf(ocf.ErrGeneric, "read %s: %w", a.ProcRoot, err)
 	}
 	in := &instance{p: p, host: host}
 	a.readConfig(in)
@@ -406,7 +406,7 @@ func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
 		return nil
 	}
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %w", err)
 	}
 	if st.Process == nil {
 		return nil
@@ -417,7 +417,7 @@ func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
 	}
 	margin := p.margin(r.Env.Timeout())
 	if _, err := host.Terminate(ctx, st.Process, margin, r.Log); err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "%v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "%w", err)
 	}
 	r.Log.Infof("mfsmaster stopped")
 	return nil
@@ -435,13 +435,13 @@ func (a *Agent) Reload(ctx context.Context, r *ocf.Request) error {
 	}
 	st, err := in.m.State()
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %w", err)
 	}
 	if !st.Running() {
 		return ocf.Errorf(ocf.NotRunning, "mfsmaster is not running; nothing to reload")
 	}
 	if err := in.host.Signal(st.Process.ProcID, syscall.SIGHUP); err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "SIGHUP to pid %d: %v", st.PID, err)
+		return ocf.Errorf(ocf.ErrGeneric, "SIGHUP to pid %d: %w", st.PID, err)
 	}
 	r.Log.Infof("sent SIGHUP to mfsmaster (pid %d): configuration and exports reloaded", st.PID)
 	return nil

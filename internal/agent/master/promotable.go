@@ -88,7 +88,7 @@ func (a *Agent) pinstance(r *ocf.Request) (*pinstance, error) {
 		return nil, err
 	}
 	if _, err := a.LookPath(mp.binary); err != nil {
-		return nil, ocf.Errorf(ocf.ErrInstalled, "metalogger_binary %s: %v", mp.binary, err)
+		return nil, ocf.Errorf(ocf.ErrInstalled, "metalogger_binary %s: %w", mp.binary, err)
 	}
 	if mp.path == "" {
 		mp.path = filepath.Join(in.cfg.DataPath, "metalogger")
@@ -128,30 +128,30 @@ func (a *Agent) stateDir(env *ocf.Env) string {
 func (a *Agent) startMetalogger(ctx context.Context, r *ocf.Request, pi *pinstance) error {
 	p, err := pi.ml.Holder()
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "%v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "%w", err)
 	}
 	if p != nil {
 		return nil
 	}
 	uid, gid, err := pi.cfg.WorkingIDs()
 	if err != nil {
-		return ocf.Errorf(ocf.ErrInstalled, "%v", err)
+		return ocf.Errorf(ocf.ErrInstalled, "%w", err)
 	}
 	if err := os.MkdirAll(pi.mp.path, 0o750); err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "metalogger_path: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "metalogger_path: %w", err)
 	}
 	if uid > 0 {
 		if err := os.Chown(pi.mp.path, uid, gid); err != nil {
-			return ocf.Errorf(ocf.ErrGeneric, "metalogger_path: %v", err)
+			return ocf.Errorf(ocf.ErrGeneric, "metalogger_path: %w", err)
 		}
 	}
 	err = pi.ml.WriteConfig(mfs.MetaloggerConfig{DataPath: pi.mp.path, MasterHost: pi.mp.masterHost, MasterPort: pi.cfg.Matoml.Port,
 		WorkingUser: pi.cfg.WorkingUser, WorkingGroup: pi.cfg.WorkingGroup, ReconnectDelay: 1})
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "write the metalogger's configuration: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "write the metalogger's configuration: %w", err)
 	}
 	if err := pi.ml.Start(ctx); err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "%v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "%w", err)
 	}
 	for {
 		if p, _ := pi.ml.Holder(); p != nil {
@@ -189,7 +189,7 @@ func (a *Agent) stopMetalogger(ctx context.Context, r *ocf.Request, host *mfs.Ho
 	// A metalogger has nothing to store: SIGTERM and its exit are quick,
 	// and a kill loses no change the master still has.
 	if _, err := host.Terminate(ctx, p, 2*time.Second, r.Log); err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "stop mfsmetalogger: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "stop mfsmetalogger: %w", err)
 	}
 	r.Log.Infof("mfsmetalogger stopped")
 	return nil
@@ -205,7 +205,7 @@ func (a *Agent) startUnpromoted(ctx context.Context, r *ocf.Request) error {
 	}
 	st, err := pi.m.State()
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %w", err)
 	}
 	if st.Running() {
 		// Left running by a previous life of the resource: the monitor
@@ -270,23 +270,23 @@ func (a *Agent) monitorPromotable(ctx context.Context, r *ocf.Request) error {
 		if r.Probe || ocf.CodeOf(err) == ocf.ErrInstalled {
 			// A probe on a node without MooseFS or its configuration
 			// finds nothing running, which is what it asks.
-			return ocf.Errorf(ocf.NotRunning, "not running (%v)", err)
+			return ocf.Errorf(ocf.NotRunning, "not running (%w)", err)
 		}
 		return err
 	}
 	st, err := pi.m.State()
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %w", err)
 	}
 	if st.Running() {
 		if err := a.monitor(ctx, r, pi.instance); err != nil {
-			return ocf.Errorf(ocf.FailedPromoted, "%v", err)
+			return ocf.Errorf(ocf.FailedPromoted, "%w", err)
 		}
 		return ocf.Errorf(ocf.RunningPromoted, "promoted")
 	}
 	p, err := pi.ml.Holder()
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "%v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "%w", err)
 	}
 	if p == nil {
 		return ocf.Errorf(ocf.NotRunning, "neither mfsmaster nor mfsmetalogger runs")
@@ -353,7 +353,7 @@ func (a *Agent) promotableState(r *ocf.Request) (*pinstance, mfs.State, error) {
 	}
 	st, err := pi.m.State()
 	if err != nil {
-		return nil, st, ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %v", err)
+		return nil, st, ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %w", err)
 	}
 	return pi, st, nil
 }
@@ -384,7 +384,7 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 	}
 	v, err := pi.m.Version(ctx)
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "cannot tell the MooseFS version: %v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "cannot tell the MooseFS version: %w", err)
 	}
 	if !v.AtLeast(1, 7, 0) {
 		return ocf.Errorf(ocf.ErrInstalled, "MooseFS %s has no mfsmaster -a, which the promotable mode needs", v)
@@ -394,15 +394,15 @@ func (a *Agent) Promote(ctx context.Context, r *ocf.Request) error {
 		// Rebuilt into a metadata.mfs of the master's own, which it
 		// serves to the other nodes' metaloggers from its start.
 		if err := pi.m.Restore(ctx); err != nil {
-			return ocf.Errorf(ocf.ErrGeneric, "rebuild the metadata from the metalogger's files: %v", err)
+			return ocf.Errorf(ocf.ErrGeneric, "rebuild the metadata from the metalogger's files: %w", err)
 		}
 		if _, err := mfs.SetAside(pi.cfg.DataPath, time.Now(), "metadata.mfs"); err != nil {
-			return ocf.Errorf(ocf.ErrGeneric, "set aside the metalogger's files after the rebuild: %v", err)
+			return ocf.Errorf(ocf.ErrGeneric, "set aside the metalogger's files after the rebuild: %w", err)
 		}
 		recover = false
 	}
 	if err := pi.m.Start(ctx, v, recover); err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "%v", err)
+		return ocf.Errorf(ocf.ErrGeneric, "%w", err)
 	}
 	if err := a.waitServing(ctx, pi.instance); err != nil {
 		return err
@@ -428,7 +428,7 @@ func (a *Agent) rebuild(r *ocf.Request, pi *pinstance) (bool, error) {
 	}
 	held, err := mfs.ReadHeld(pi.mp.path, mfs.MetaloggerFiles)
 	if err != nil {
-		return false, ocf.Errorf(ocf.ErrGeneric, "read the metalogger's files: %v", err)
+		return false, ocf.Errorf(ocf.ErrGeneric, "read the metalogger's files: %w", err)
 	}
 	if own.Next > 0 && own.Next >= held.Next {
 		r.Log.Infof("DATA_PATH holds version %d (%s), the metalogger %d: starting from DATA_PATH", own.Next, own.From, held.Next)
@@ -439,7 +439,7 @@ func (a *Agent) rebuild(r *ocf.Request, pi *pinstance) (bool, error) {
 	}
 	folder, err := mfs.SetAside(pi.cfg.DataPath, time.Now())
 	if err != nil {
-		return false, ocf.Errorf(ocf.ErrGeneric, "set aside DATA_PATH's old metadata: %v", err)
+		return false, ocf.Errorf(ocf.ErrGeneric, "set aside DATA_PATH's old metadata: %w", err)
 	}
 	if folder != "" {
 		r.Log.Warnf("DATA_PATH's own metadata (version %d) is older than the metalogger's (%d): moved to %s", own.Next, held.Next, folder)
@@ -447,7 +447,7 @@ func (a *Agent) rebuild(r *ocf.Request, pi *pinstance) (bool, error) {
 	uid, gid, _ := pi.cfg.WorkingIDs()
 	names, err := mfs.CopyMetadata(pi.mp.path, pi.cfg.DataPath, uid, gid, nil)
 	if err != nil {
-		return false, ocf.Errorf(ocf.ErrGeneric, "copy the metalogger's files to DATA_PATH: %v", err)
+		return false, ocf.Errorf(ocf.ErrGeneric, "copy the metalogger's files to DATA_PATH: %w", err)
 	}
 	r.Log.Infof("rebuilding version %d from the metalogger's %s", held.Next, strings.Join(names, ", "))
 	return true, nil
@@ -468,7 +468,7 @@ func (a *Agent) waitServing(ctx context.Context, in *instance) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ocf.Errorf(ocf.ErrGeneric, "mfsmaster did not answer on port %d before the promote timeout: %v", in.cfg.Matocl.Port, perr)
+			return ocf.Errorf(ocf.ErrGeneric, "mfsmaster did not answer on port %d before the promote timeout: %w", in.cfg.Matocl.Port, perr)
 		case <-time.After(a.Poll):
 		}
 	}
