@@ -30,6 +30,8 @@ type Driver struct {
 	Settle  time.Duration // how long a round may take to settle before it needs a human
 	Warmup  time.Duration // client writing before the fault
 	Log     func(format string, a ...any)
+
+	records []byte // every client's record so far, whole lines only
 }
 
 // Round runs one step: the client on the passive node, the fault, the wait
@@ -367,32 +369,25 @@ func (d *Driver) chunkservers() error {
 	return nil
 }
 
-// verify adds the round's record to every earlier one in node's share and
-// has node read back every acknowledged write so far. A rebooted
-// chunkserver lost its copies (its disk is in the guest's memory), so the
-// check waits for MooseFS to have two copies of every chunk and retries a
-// read that fails while it replicates. Outcomes: the count lost, and an
-// error when the check itself could not run.
+// verify adds the round's record to every earlier one and has node read
+// back every acknowledged write so far. A rebooted chunkserver lost its
+// copies (its disk is in the guest's memory), so the check waits for
+// MooseFS to have two copies of every chunk and retries a read that fails
+// while it replicates. Outcomes: the count lost, and an error when the
+// check itself could not run.
 func (d *Driver) verify(node string, record []byte) (int, error) {
+	// Only whole lines: a partial last line was never a recorded ack.
+	if i := bytes.LastIndexByte(record, '\n'); i >= 0 {
+		d.records = append(d.records, record[:i+1]...)
+	}
 	all := d.Lab.SharePath(node, "soak/all.log")
 	if err := os.MkdirAll(filepath.Dir(all), 0o755); err != nil {
 		return 0, fmt.Errorf("verify: %w", err)
 	}
-	f, err := os.OpenFile(all, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
+	if err := os.WriteFile(all, d.records, 0o644); err != nil {
 		return 0, fmt.Errorf("verify: %w", err)
 	}
-	// Only whole lines: a partial last line was never a recorded ack.
-	if i := bytes.LastIndexByte(record, '\n'); i >= 0 {
-		_, err = f.Write(record[:i+1])
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return 0, fmt.Errorf("verify: %w", err)
-	}
-	out, err := d.Lab.Exec(node, 6*time.Minute, fmt.Sprintf(`mountpoint -q %[1]s || mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1
+	out, err := d.Lab.Exec(node, 6*time.Minute, fmt.Sprintf(`mkdir -p %[1]s; mountpoint -q %[1]s || mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1
 		s=$SECONDS
 		while mfscheckfile %[3]s/* 2>/dev/null | grep -Eq "chunks with [01] cop"; do ((SECONDS - s > 180)) && break; sleep 3; done
 		for i in 1 2 3; do %[4]s verify -dir %[3]s -record /share/soak/all.log; rc=$?; [ $rc = 0 ] && break; sleep 20; done; exit $rc`,
