@@ -154,7 +154,9 @@ start_node() {
   rm -f "$SHARE/$n/ready" "$SHARE/$n/cmd/"* "$SHARE/$n/out/"* "$RUN/$n".{sock,mon,pid,console.log}
   [ -f "$DISKS/$n-vda.img" ] || truncate -s 16M "$DISKS/$n-vda.img"
   [ -f "$DISKS/$n-vdb.img" ] || truncate -s "${DISK_MB}M" "$DISKS/$n-vdb.img"
-  local sbd=() append=
+  # The guest learns of LAB_SBD from its share (stage2, cluster-start).
+  local sbd=()
+  rm -f "$SHARE/$n/sbd"
   if [ "$LAB_SBD" = 1 ]; then
     # One file, two writers: qemu refuses a second writer unless the device
     # allows sharing; cache=none (O_DIRECT) hands each write to the file at
@@ -162,12 +164,12 @@ start_node() {
     [ -f "$DISKS/sbd.img" ] || truncate -s 8M "$DISKS/sbd.img"
     sbd=(-drive file="$DISKS/sbd.img",if=none,id=sbd,format=raw,cache=none
       -device virtio-blk-pci,drive=sbd,share-rw=on,serial=sbd)
-    append=" lab.sbd=1"
+    echo 1 >"$SHARE/$n/sbd"
   fi
   qemu-system-x86_64 -name "$n" -nodefaults -no-user-config -display none -no-reboot \
     -accel tcg,tb-size=256 -m "$MEM" -smp 1 \
     -kernel "$KROOT/boot/vmlinuz-$(kver)" -initrd "$BUILD/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 lab.node=$i lab.guest=$GUEST lab.kmods=$KROOT/lib/modules/$(kver) lab.bin=$OCF_MFS_BIN$append" \
+    -append "console=ttyS0 quiet panic=-1 lab.node=$i lab.guest=$GUEST lab.kmods=$KROOT/lib/modules/$(kver) lab.bin=$OCF_MFS_BIN" \
     -chardev socket,id=con0,path="$RUN/$n.sock",server=on,wait=off,logfile="$RUN/$n.console.log" \
     -serial chardev:con0 \
     -monitor unix:"$RUN/$n.mon",server=on,wait=off \
@@ -255,10 +257,10 @@ PY
 }
 
 # sbd before corosync, as its systemd unit orders it, and only in a guest
-# booted with LAB_SBD=1 (lab.sbd=1 on its kernel command line). The slot of
+# booted with LAB_SBD=1 (/share/sbd exists). The slot of
 # this node is cleared first: after being fenced, a node that an operator
 # restarts is meant to rejoin.
-SBD_START='if grep -qw lab.sbd=1 /proc/cmdline; then
+SBD_START='if [ -e /share/sbd ]; then
     set -a; . /etc/default/sbd; set +a
     sbd -d "$SBD_DEVICE" dump >/dev/null 2>&1 || sbd -d "$SBD_DEVICE" -1 "$LAB_SBD_WATCHDOG" -4 "$LAB_SBD_MSGWAIT" create >/dev/null || exit 1
     sbd -d "$SBD_DEVICE" message "$(hostname)" clear >/dev/null 2>&1
