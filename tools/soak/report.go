@@ -106,19 +106,23 @@ const (
 	markEnd   = "<!-- soak:end -->"
 )
 
-// Splice puts section between the soak markers of doc, or appends it with
-// its heading and markers when doc has none. Outcomes: the new document;
-// an error when only one marker is there or they are out of order (a
-// hand-edited file we would otherwise cut).
+const soakHeading = "## Soak: random faults under a writing client (`make soak`)"
+
+// Splice puts section, under its heading, between the soak markers of doc,
+// or appends the markers and all when doc has none. The heading is inside
+// the markers so that make bench, which rewrites the rest of the file, can
+// carry the whole block over. Outcomes: the new document; an error when
+// only one marker is there or they are out of order (a hand-edited file we
+// would otherwise cut).
 func Splice(doc, section string) (string, error) {
 	i, j := strings.Index(doc, markBegin), strings.Index(doc, markEnd)
-	block := markBegin + "\n" + section + markEnd
+	block := markBegin + "\n" + soakHeading + "\n\n" + section + markEnd
 	switch {
 	case i < 0 && j < 0:
 		if doc != "" && !strings.HasSuffix(doc, "\n") {
 			doc += "\n"
 		}
-		return doc + "\n## Soak: random faults under a writing client (`make soak`)\n\n" + block + "\n", nil
+		return doc + "\n" + block + "\n", nil
 	case i < 0 || j < 0 || j < i:
 		return "", fmt.Errorf("soak markers %q and %q are not a pair in order", markBegin, markEnd)
 	}
