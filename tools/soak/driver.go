@@ -30,6 +30,8 @@ type Driver struct {
 	Settle  time.Duration // how long a round may take to settle before it needs a human
 	Warmup  time.Duration // client writing before the fault
 	Log     func(format string, a ...any)
+	Sleep   func(time.Duration) // time.Sleep; tests pass a fake
+	Now     func() time.Time    // time.Now; tests pass a fake
 
 	records []byte // every client's record so far, whole lines only
 }
@@ -50,7 +52,7 @@ func (d *Driver) Round(st Step) RoundResult {
 		res.Human = "client: " + err.Error()
 		return res
 	}
-	time.Sleep(d.Warmup)
+	d.sleep(d.Warmup)
 	d.Log("round %d: %s on active %s (hold %s), client on %s", st.Round, st.Fault, active, st.Hold, passive)
 	t0 := time.Now()
 	if err := d.inject(st, active, passive); err != nil {
@@ -88,6 +90,21 @@ func (d *Driver) Round(st Step) RoundResult {
 	d.Log("round %d: %s recovered in %.1fs; %d acks, %d failed writes, longest gap %.1fs, %d lost",
 		st.Round, st.Fault, res.Recovery.Seconds(), res.Acks, res.Fails, res.Gap.Seconds(), res.Lost)
 	return res
+}
+
+func (d *Driver) sleep(t time.Duration) {
+	if d.Sleep != nil {
+		d.Sleep(t)
+		return
+	}
+	time.Sleep(t)
+}
+
+func (d *Driver) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }
 
 func joinReason(a, b string) string {
@@ -166,7 +183,7 @@ func (d *Driver) inject(st Step, active, passive string) error {
 		_, err := d.Lab.Exec(active, time.Minute, fmt.Sprintf(`p=$(head -1 %s) && kill -STOP "$p" &&
 			{ (sleep %d; kill -CONT "$p" 2>/dev/null) </dev/null >/dev/null 2>&1 & }`, lockFile, hold))
 		if err == nil {
-			time.Sleep(st.Hold)
+			d.sleep(st.Hold)
 		}
 		return err
 	case FaultCrash:
@@ -195,7 +212,7 @@ func (d *Driver) inject(st Step, active, passive string) error {
 				return err
 			}
 		}
-		time.Sleep(st.Hold)
+		d.sleep(st.Hold)
 		var err error
 		for _, n := range Nodes {
 			if _, e := d.Lab.Exec(n, time.Minute, healDRBD); e != nil {
@@ -213,7 +230,7 @@ func (d *Driver) inject(st Step, active, passive string) error {
 		// A steady monitor writes no score: make the passive node's score
 		// change (its disk goes Outdated and back) while the tool hangs.
 		_, err := d.Lab.Exec(passive, 2*time.Minute, "drbdadm disconnect r0; sleep 5; drbdadm connect r0")
-		time.Sleep(st.Hold)
+		d.sleep(st.Hold)
 		for _, n := range Nodes {
 			_, _ = d.Lab.Exec(n, time.Minute, "rm -f "+hangFlag)
 		}
@@ -233,9 +250,9 @@ func (d *Driver) partition(hold time.Duration) error {
 			return err
 		}
 	}
-	deadline := time.Now().Add(hold)
+	deadline := d.now().Add(hold)
 	var dead []string
-	for time.Now().Before(deadline) {
+	for d.now().Before(deadline) {
 		dead = dead[:0]
 		for _, n := range Nodes {
 			if !d.Lab.Alive(n) {
@@ -245,11 +262,11 @@ func (d *Driver) partition(hold time.Duration) error {
 		if len(dead) > 0 {
 			break
 		}
-		time.Sleep(2 * time.Second)
+		d.sleep(2 * time.Second)
 	}
 	if len(dead) == 1 {
 		// A second fencing would come within sbd's msgwait: wait it out.
-		time.Sleep(45 * time.Second)
+		d.sleep(45 * time.Second)
 		if !d.Lab.Alive(Other(dead[0])) {
 			dead = append(dead, Other(dead[0]))
 		}
