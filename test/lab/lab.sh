@@ -160,10 +160,13 @@ start_node() {
   if [ "$LAB_SBD" = 1 ]; then
     # One file, two writers: qemu refuses a second writer unless the device
     # allows sharing; cache=none (O_DIRECT) hands each write to the file at
-    # once, as a shared SAN disk would, which SBD's slots rely on.
+    # once, as a shared SAN disk would, which SBD's slots rely on. The last
+    # PCI slot makes it the last virtio disk the guest finds, /dev/vdc:
+    # qemu creates this -device before the if=virtio drives, and would
+    # otherwise give it a lower slot and the name vda.
     [ -f "$DISKS/sbd.img" ] || truncate -s 8M "$DISKS/sbd.img"
     sbd=(-drive file="$DISKS/sbd.img",if=none,id=sbd,format=raw,cache=none
-      -device virtio-blk-pci,drive=sbd,share-rw=on,serial=sbd)
+      -device virtio-blk-pci,drive=sbd,share-rw=on,serial=sbd,addr=0x1f)
     echo 1 >"$SHARE/$n/sbd"
   fi
   qemu-system-x86_64 -name "$n" -nodefaults -no-user-config -display none -no-reboot \
@@ -262,6 +265,9 @@ PY
 # restarts is meant to rejoin.
 SBD_START='if [ -e /share/sbd ]; then
     set -a; . /etc/default/sbd; set +a
+    # "sbd create" on the wrong disk would wipe it: only on the shared one.
+    [ "$(cat /sys/block/${SBD_DEVICE#/dev/}/serial 2>/dev/null)" = sbd ] ||
+      { echo "$SBD_DEVICE is not the shared sbd disk: $(grep -H . /sys/block/vd*/serial 2>&1 | tr "\n" " ")"; exit 1; }
     sbd -d "$SBD_DEVICE" dump >/dev/null 2>&1 || sbd -d "$SBD_DEVICE" -1 "$LAB_SBD_WATCHDOG" -4 "$LAB_SBD_MSGWAIT" create >/dev/null || exit 1
     sbd -d "$SBD_DEVICE" message "$(hostname)" clear >/dev/null 2>&1
     pidof sbd >/dev/null || sbd -p /run/sbd.pid watch || exit 1
