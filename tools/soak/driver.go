@@ -48,7 +48,8 @@ func (d *Driver) Round(st Step) RoundResult {
 	}
 	passive := Other(active)
 	rec := fmt.Sprintf("soak/r%03d.log", st.Round)
-	if err := d.startClient(passive, st.Round); err != nil {
+	start, err := d.startClient(passive, st.Round)
+	if err != nil {
 		res.Human = "client: " + err.Error()
 		return res
 	}
@@ -64,7 +65,7 @@ func (d *Driver) Round(st Step) RoundResult {
 		}
 	}
 	res.Recovery = time.Since(t0)
-	d.stopClient(passive)
+	end, stopped := d.stopClient(passive)
 	data, rerr := d.Lab.ReadShare(passive, rec)
 	if rerr != nil {
 		res.Human = joinReason(res.Human, fmt.Sprintf("client record: %v", rerr))
@@ -76,8 +77,17 @@ func (d *Driver) Round(st Step) RoundResult {
 		return res
 	}
 	res.Acks, res.Fails = len(l.Acks), l.Fails
+	// The client's own clock bounds the gap: from its start to its stop,
+	// so that a client hung after its last ack counts until then. A
+	// client that died with its node has no stop: its last ack ends it.
 	if len(l.Acks) > 0 {
-		res.Gap = LongestGap(l.Acks[0].At, l.Acks[len(l.Acks)-1].At, l.Acks)
+		if start.IsZero() {
+			start = l.Acks[0].At
+		}
+		if !stopped {
+			end = l.Acks[len(l.Acks)-1].At
+		}
+		res.Gap = LongestGap(start, end, l.Acks)
 	}
 	if res.Human != "" {
 		return res
@@ -129,11 +139,26 @@ func (d *Driver) locate() (string, error) {
 	return "", fmt.Errorf("p_mfs runs nowhere: %s", lastLines(last, 3))
 }
 
+var clockRE = regexp.MustCompile(`clock=(\d+)`)
+
+// guestClock reads the "clock=UNIXMS" a guest command printed; zero when
+// there is none.
+func guestClock(out string) time.Time {
+	m := clockRE.FindStringSubmatch(out)
+	if m == nil {
+		return time.Time{}
+	}
+	ms, _ := strconv.ParseInt(m[1], 10, 64)
+	return time.UnixMilli(ms)
+}
+
 // startClient mounts the file system through the VIP on node (a fresh
 // mount: one from an earlier round may hang on a master that moved) and
 // starts a client writing into soak/, goal 2, recording into node's share.
-func (d *Driver) startClient(node string, round int) error {
-	_, err := d.Lab.Exec(node, 3*time.Minute, fmt.Sprintf(`set -e
+// Outcomes: the guest's clock when the client started (the acks carry
+// that clock, not the host's), or an error.
+func (d *Driver) startClient(node string, round int) (time.Time, error) {
+	out, err := d.Lab.Exec(node, 3*time.Minute, fmt.Sprintf(`set -e
 		mkdir -p /share/soak %[1]s
 		if mountpoint -q %[1]s; then umount -l %[1]s; fi
 		mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1; mountpoint -q %[1]s
@@ -141,19 +166,24 @@ func (d *Driver) startClient(node string, round int) error {
 		rm -f /share/soak/r%03[5]d.log
 		setsid %[4]s client -dir %[3]s -name r%03[5]d-%[6]s -record /share/soak/r%03[5]d.log \
 			</dev/null >/share/soak/r%03[5]d.out 2>&1 &
-		echo $! >%[7]s`, mnt, vip, soakDir, d.Bin, round, node, clientPID))
-	return err
+		echo $! >%[7]s; echo clock=$(date +%%s%%3N)`, mnt, vip, soakDir, d.Bin, round, node, clientPID))
+	return guestClock(out), err
 }
 
-// stopClient ends the client on node if node still runs.
-func (d *Driver) stopClient(node string) {
+// stopClient ends the client on node if node still runs. Outcomes: the
+// guest's clock at the stop and true; false when the node or the client
+// was gone.
+func (d *Driver) stopClient(node string) (time.Time, bool) {
 	if !d.Lab.Alive(node) {
-		return
+		return time.Time{}, false
 	}
-	_, _ = d.Lab.Exec(node, time.Minute, fmt.Sprintf(`p=$(cat %[1]s 2>/dev/null) || exit 0
+	out, _ := d.Lab.Exec(node, time.Minute, fmt.Sprintf(`p=$(cat %[1]s 2>/dev/null) || exit 0
+		echo clock=$(date +%%s%%3N)
 		kill -TERM "$p" 2>/dev/null; s=$SECONDS
 		while kill -0 "$p" 2>/dev/null && ((SECONDS - s < 40)); do sleep 0.5; done
 		kill -KILL "$p" 2>/dev/null; rm -f %[1]s; true`, clientPID))
+	end := guestClock(out)
+	return end, !end.IsZero()
 }
 
 // cutDRBD drops DRBD's port on node's link (as test/e2e/scenarios/fence.sh

@@ -202,3 +202,25 @@ func TestSettleScriptNamesEveryCheck(t *testing.T) {
 	}
 	assert.NotContains(t, settleScript(false), "st_sbd")
 }
+
+// A client that hangs in fsync after its last ack (the master it wrote to
+// was stopped) is without acknowledged writes until the driver stops it:
+// the gap runs to the guest's clock at the stop, not to the last ack.
+func TestRoundGapCountsAHungClientsTail(t *testing.T) {
+	dir := t.TempDir()
+	f := healthyLab(t, dir)
+	healthy := f.answer
+	f.answer = func(a []string) (string, int) {
+		if a[0] == "exec" && strings.Contains(a[2], " client -dir ") {
+			healthy(a)
+			return "clock=500", 0
+		}
+		if a[0] == "exec" && strings.Contains(a[2], "kill -TERM") {
+			return "clock=64000", 0
+		}
+		return healthy(a)
+	}
+	r := testDriver(f, dir).Round(Step{Round: 1, Fault: FaultSigstop, Hold: 20 * time.Second})
+	assert.Empty(t, r.Human)
+	assert.Equal(t, 60*time.Second, r.Gap, "acks at 1, 2 and 4 s; stopped at 64 s")
+}
