@@ -13,6 +13,7 @@
 #   make deb        the Debian package dist/ocf-mfs_VERSION_ARCH.deb, checked with lintian
 #   make matrix     the suites on Debian 11, 12 and 13 userlands (root; MATRIX=bookworm for one)
 #   make bench      benchmarks against what users run today
+#   make soak       random faults under a writing client in the lab, with fencing (SOAK_ROUNDS, SEED)
 
 SHELL       := /bin/bash
 GO          ?= go
@@ -49,7 +50,7 @@ RPMBUILD_FLAGS ?= $(shell rpm -q --whatprovides /bin/sh >/dev/null 2>&1 || echo 
 export CGO_ENABLED ?= 0
 
 .PHONY: all build man deps deps-test test vet unit fuzz integration lint install uninstall \
-        demo demo-stop e2e rpm deb matrix dist bench clean
+        demo demo-stop e2e soak rpm deb matrix dist bench clean
 
 all: build
 
@@ -135,6 +136,18 @@ demo-stop:
 e2e: build
 	@scripts/deps.sh e2e
 	test/e2e/run.sh $(E2E)
+
+# Rounds of random faults (test/soak, tools/soak) in the lab with SBD
+# fencing, while a client writes through the VIP; every acknowledged write
+# is checked after each round, and the table goes to docs/benchmarks.md.
+# SEED=S repeats a run (0 picks one and prints it); SOAK_FAULTS=kill9,crash
+# limits the kinds. CI runs SOAK_ROUNDS=6.
+SOAK_ROUNDS ?= 30
+SEED        ?= 0
+soak: build
+	@scripts/deps.sh e2e
+	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/soak ./tools/soak
+	test/soak/soak.sh $(SOAK_ROUNDS) $(SEED)
 
 # The source tarball RPMs (and anyone without network) build from: the
 # tracked files as they are in the working tree, vendor/ from `go mod vendor`,

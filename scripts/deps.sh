@@ -38,6 +38,8 @@ E2E=(
   "${TEST[@]}"
   # the two-VM DRBD lab
   qemu-system-x86 busybox-static cpio kmod e2fsprogs python3 psmisc
+  # fencing in the lab (LAB_SBD=1, make soak): SBD on a shared disk, fence_sbd
+  sbd fence-agents
 )
 MATRIX=(
   "${E2E[@]}"

@@ -32,7 +32,16 @@
 # MEM (MiB per VM, default 1536: mfsmaster, a chunkserver and a client
 # mount share each guest), LAB_PORT (first UDP port on 127.0.0.1,
 # default 47701), LAB_TIMEOUT (seconds one exec may take, default 600),
-# BOOT_TIMEOUT (default 180), ROOTFS (the guests' root, default /).
+# BOOT_TIMEOUT (default 180), ROOTFS (the guests' root, default /),
+# LAB_SBD=1 (fencing: see below).
+#
+# LAB_SBD=1 at boot gives the lab real fencing: both VMs attach one small
+# shared disk (the same raw file, $LAB/disks/sbd.img, share-rw=on,
+# cache=none) as /dev/vdc, the guest loads softdog as its watchdog, and
+# cluster-start runs sbd (Debian's package) before corosync, creating the
+# SBD header on first use. What the cluster does with it (a fence_sbd
+# resource, stonith-enabled=true, DRBD's resource-and-stonith) is up to the
+# caller: test/soak/fencing.crm. Without LAB_SBD nothing of this exists.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,6 +55,7 @@ KROOT=$LAB/kernel/root
 # 200 MiB: with 512 MiB the guest OOM-kills mfsmaster, and with 1024 MiB
 # it still did once a chunkserver and a client mount ran beside it.
 MEM=${MEM:-1536}
+LAB_SBD=${LAB_SBD:-0}
 DISK_MB=${DISK_MB:-64}
 LAB_PORT=${LAB_PORT:-47701}
 NODES_ALL="node1 node2"
@@ -163,6 +173,21 @@ start_node() {
   rm -f "$SHARE/$n/ready" "$SHARE/$n/cmd/"* "$SHARE/$n/out/"* "$RUN/$n".{sock,mon,pid,console.log}
   [ -f "$DISKS/$n-vda.img" ] || truncate -s 16M "$DISKS/$n-vda.img"
   [ -f "$DISKS/$n-vdb.img" ] || truncate -s "${DISK_MB}M" "$DISKS/$n-vdb.img"
+  # The guest learns of LAB_SBD from its share (stage2, cluster-start).
+  local sbd=()
+  rm -f "$SHARE/$n/sbd"
+  if [ "$LAB_SBD" = 1 ]; then
+    # One file, two writers: qemu refuses a second writer unless the device
+    # allows sharing; cache=none (O_DIRECT) hands each write to the file at
+    # once, as a shared SAN disk would, which SBD's slots rely on. The last
+    # PCI slot makes it the last virtio disk the guest finds, /dev/vdc:
+    # qemu creates this -device before the if=virtio drives, and would
+    # otherwise give it a lower slot and the name vda.
+    [ -f "$DISKS/sbd.img" ] || truncate -s 8M "$DISKS/sbd.img"
+    sbd=(-drive file="$DISKS/sbd.img",if=none,id=sbd,format=raw,cache=none
+      -device virtio-blk-pci,drive=sbd,share-rw=on,serial=sbd,addr=0x1f)
+    echo 1 >"$SHARE/$n/sbd"
+  fi
   qemu-system-x86_64 -name "$n" -nodefaults -no-user-config -display none -no-reboot \
     -accel tcg,tb-size=256 -m "$MEM" -smp 1 \
     -kernel "$KROOT/boot/vmlinuz-$(kver)" -initrd "$BUILD/initrd.gz" \
@@ -175,6 +200,7 @@ start_node() {
     -virtfs local,path="$SHARE/$n",mount_tag=share,security_model=none,multidevs=remap \
     -drive file="$DISKS/$n-vda.img",if=virtio,format=raw,cache=writeback \
     -drive file="$DISKS/$n-vdb.img",if=virtio,format=raw,cache=writeback \
+    "${sbd[@]}" \
     -netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=$lport,remote.type=inet,remote.host=127.0.0.1,remote.port=$rport \
     -device virtio-net-pci,netdev=n0,mac=52:54:00:77:00:0$i,romfile= \
     -device virtio-rng-pci \
@@ -253,10 +279,26 @@ finally:
 PY
 }
 
+# sbd before corosync, as its systemd unit orders it, and only in a guest
+# booted with LAB_SBD=1 (/share/sbd exists). The slot of
+# this node is cleared first: after being fenced, a node that an operator
+# restarts is meant to rejoin.
+SBD_START='if [ -e /share/sbd ]; then
+    set -a; . /etc/default/sbd; set +a
+    # "sbd create" on the wrong disk would wipe it: only on the shared one.
+    [ "$(cat /sys/block/${SBD_DEVICE#/dev/}/serial 2>/dev/null)" = sbd ] ||
+      { echo "$SBD_DEVICE is not the shared sbd disk: $(grep -H . /sys/block/vd*/serial 2>&1 | tr "\n" " ")"; exit 1; }
+    sbd -d "$SBD_DEVICE" dump >/dev/null 2>&1 || sbd -d "$SBD_DEVICE" -1 "$LAB_SBD_WATCHDOG" -4 "$LAB_SBD_MSGWAIT" create >/dev/null || exit 1
+    sbd -d "$SBD_DEVICE" message "$(hostname)" clear >/dev/null 2>&1
+    pidof sbd >/dev/null || sbd -p /run/sbd.pid watch || exit 1
+    s=$SECONDS; until sbd -d "$SBD_DEVICE" list | grep -qw "$(hostname)"; do ((SECONDS - s > 60)) && { echo "sbd: no slot after 60s"; exit 1; }; sleep 0.5; done
+  fi'
+
 cluster_start() {
   local n
   for n in "$@"; do
-    lab_exec "$n" 'pidof corosync >/dev/null || corosync || exit 1
+    lab_exec "$n" "$SBD_START"'
+      pidof corosync >/dev/null || corosync || exit 1
       pidof pacemakerd >/dev/null || (setsid pacemakerd </dev/null >/var/log/pacemaker/pacemakerd.out 2>&1 &)
       echo "$(hostname): corosync + pacemakerd started"' || die "cluster-start on $n failed"
   done
@@ -280,6 +322,9 @@ cluster_stop() {
     LAB_TIMEOUT=200 lab_exec "$n" 'pacemakerd --shutdown >/dev/null 2>&1 || pkill -TERM -x pacemakerd
       s=$SECONDS; while pidof pacemakerd >/dev/null && ((SECONDS - s < 150)); do sleep 0.5; done
       corosync-cfgtool -H --force >/dev/null 2>&1 || pkill -TERM -x corosync
+      # sbd last: it disarms the watchdog on SIGTERM.
+      [ -s /run/sbd.pid ] && { s=$SECONDS; while pidof corosync >/dev/null && ((SECONDS - s < 30)); do sleep 0.5; done
+        kill -TERM "$(cat /run/sbd.pid)" 2>/dev/null; }
       echo "$(hostname): cluster stopped"'
   done
 }

@@ -107,6 +107,20 @@ func summarize(name string, ss []sample) stats {
 	return st
 }
 
+// The markers around make soak's section of docs/benchmarks.md
+// (tools/soak).
+const soakBegin, soakEnd = "<!-- soak:begin -->", "<!-- soak:end -->"
+
+// soakSection is doc's soak block, markers included; nil when doc has no
+// pair of markers in order.
+func soakSection(doc []byte) []byte {
+	i, j := bytes.Index(doc, []byte(soakBegin)), bytes.Index(doc, []byte(soakEnd))
+	if i < 0 || j < i {
+		return nil
+	}
+	return doc[i : j+len(soakEnd)]
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
 
 // less says how the alternative b compares with ours, a: "3.0× less"
@@ -190,6 +204,13 @@ func run() error {
 	svg := strings.TrimSuffix(*out, filepath.Ext(*out)) + ".svg"
 	if err := os.WriteFile(svg, []byte(svgChart(r.charts)), 0o644); err != nil {
 		return err
+	}
+	// make soak's section is measured by its own run (hours in the lab):
+	// carry it over rather than lose it.
+	if old, err := os.ReadFile(*out); err == nil {
+		if soak := soakSection(old); soak != nil {
+			r.p("%s", soak)
+		}
 	}
 	if err := os.WriteFile(*out, r.Bytes(), 0o644); err != nil {
 		return err
