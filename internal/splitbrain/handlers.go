@@ -111,6 +111,17 @@ type Handlers struct {
 	// RetryInterval is the pause between attempts to place the constraint
 	// after the CIB reported a concurrent update; 1 s when zero.
 	RetryInterval time.Duration
+	// Settle is how long the peer must stay online in the CIB, once the
+	// constraint is placed, before 4 is answered. DRBD can notice a lost
+	// link before corosync does: until corosync's token and consensus
+	// timeouts have run out, "online" may be a partitioned peer that will
+	// never see our constraint. Zero answers on the first read.
+	Settle time.Duration
+	// FenceWait bounds the wait for Pacemaker to record a lost peer as
+	// fenced (7) before answering 5. Zero does not wait.
+	FenceWait time.Duration
+	// Poll is the pause between reads of the peer's state; 500 ms when zero.
+	Poll time.Duration
 }
 
 // ctx bounds one external command: each gets the whole Timeout, so a slow
@@ -309,34 +320,67 @@ func (h *Handlers) create(parent context.Context, xml string) error {
 }
 
 // peerAnswer is the answer once our constraint is placed, from what the
-// CIB records of the peer, as crm-fence-peer.9.sh answers: 7 when it is
-// cleanly down (fenced), 4 when Pacemaker still reaches it, 5 otherwise
-// (unclean, unknown, or its state unreadable). The constraint protects
-// the data in every case; the code tells the kernel how the peer went.
+// CIB records of the peer: 7 once it is cleanly down (fenced); 4 when it
+// stays online for the whole Settle time (a replication link lost, the
+// cluster whole: the peer's Pacemaker sees our constraint); 5 when it is
+// lost (unclean, unknown, or its state unreadable) and not recorded fenced
+// within FenceWait. The constraint protects the data in every case; the
+// waits keep the kernel from resuming I/O while a partitioned peer may
+// still win the fencing race and promote without our latest writes.
 func (h *Handlers) peerAnswer(parent context.Context) int {
 	res, peer := h.Env.Resource, h.Env.Peer
 	if peer == "" {
 		h.Log.Warnf("fence-peer %s: DRBD_PEER not set: the peer's state is unknown; exiting %d", res, FencePeerUnreachable)
 		return FencePeerUnreachable
 	}
-	ctx, cancel := h.ctx(parent)
-	ns, err := h.CRM.NodeState(ctx, peer)
-	cancel()
-	switch {
-	case err != nil:
-		h.Log.Warnf("fence-peer %s: state of %s unreadable (%v); exiting %d", res, peer, err, FencePeerUnreachable)
-		return FencePeerUnreachable
-	case ns == nil:
-		h.Log.Warnf("fence-peer %s: the CIB has no state for %s; exiting %d", res, peer, FencePeerUnreachable)
-		return FencePeerUnreachable
-	case ns.CleanDown():
-		h.Log.Infof("fence-peer %s: %s is cleanly down (fenced); exiting %d", res, peer, FencePeerStonithed)
-		return FencePeerStonithed
-	case ns.Online():
-		return FencePeerOutdated
+	poll := h.Poll
+	if poll <= 0 {
+		poll = 500 * time.Millisecond
 	}
-	h.Log.Warnf("fence-peer %s: %s is unclean (in_ccm=%s crmd=%s expected=%s); exiting %d", res, peer, ns.InCCM, ns.Crmd, ns.Expected, FencePeerUnreachable)
-	return FencePeerUnreachable
+	start := time.Now()
+	var lostAt time.Time
+	for {
+		ctx, cancel := h.ctx(parent)
+		ns, err := h.CRM.NodeState(ctx, peer)
+		cancel()
+		var why string
+		switch {
+		case err != nil:
+			why = fmt.Sprintf("state of %s unreadable (%v)", peer, err)
+		case ns == nil:
+			why = fmt.Sprintf("the CIB has no state for %s", peer)
+		case ns.CleanDown():
+			h.Log.Infof("fence-peer %s: %s is cleanly down (fenced); exiting %d", res, peer, FencePeerStonithed)
+			return FencePeerStonithed
+		case ns.Online():
+			if !lostAt.IsZero() {
+				// Back in the membership, unfenced: it sees our constraint
+				// once it has stayed for the settle time again.
+				lostAt, start = time.Time{}, time.Now()
+			}
+			if time.Since(start) >= h.Settle {
+				return FencePeerOutdated
+			}
+		default:
+			why = fmt.Sprintf("%s is unclean (in_ccm=%s crmd=%s expected=%s)", peer, ns.InCCM, ns.Crmd, ns.Expected)
+		}
+		if why != "" && lostAt.IsZero() {
+			lostAt = time.Now()
+			if h.FenceWait > 0 {
+				h.Log.Warnf("fence-peer %s: %s; waiting up to %s for it to be fenced", res, why, h.FenceWait)
+			}
+		}
+		if !lostAt.IsZero() && time.Since(lostAt) >= h.FenceWait {
+			h.Log.Warnf("fence-peer %s: %s and not recorded fenced; exiting %d", res, why, FencePeerUnreachable)
+			return FencePeerUnreachable
+		}
+		select {
+		case <-parent.Done():
+			h.Log.Errorf("fence-peer %s: %v while waiting for %s's state to settle; exiting %d", res, parent.Err(), peer, FencePeerFailed)
+			return FencePeerFailed
+		case <-time.After(poll):
+		}
+	}
 }
 
 // UnfencePeer (after-resync-target) removes the fencing constraint once

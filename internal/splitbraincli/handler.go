@@ -92,7 +92,11 @@ DRBD_PEER_AF and DRBD_CONF, set by drbdadm.`,
 				Name:  "fence-peer",
 				Usage: "place the constraint that keeps the promoted role off the peer; exit 3-7 as DRBD expects",
 				Flags: []cli.Flag{timeout(), lockWait(), &cli.StringFlag{Name: "role",
-					Usage: "name the promoted role `Master` or `Promoted` in the constraint (default: as the cluster's feature set says)"}},
+					Usage: "name the promoted role `Master` or `Promoted` in the constraint (default: as the cluster's feature set says)"},
+					&cli.DurationFlag{Name: "settle", Value: 15 * time.Second,
+						Usage: "how long the peer must stay online before 4 is answered; at least corosync's token + consensus timeouts"},
+					&cli.DurationFlag{Name: "fence-timeout", Value: 90 * time.Second,
+						Usage: "how long to wait for a lost peer to be recorded fenced (7) before answering 5"}},
 				Action: func(c *cli.Context) error {
 					code := fencePeer(c, d)
 					if code == 0 {
@@ -149,6 +153,7 @@ func fencePeer(c *cli.Context, d HandlerDeps) (code int) {
 			d.Log.Errorf("fence-peer %s: --role %q: not Master or Promoted; no constraint placed", hh.Env.Resource, role)
 			return splitbrain.FencePeerFailed
 		}
+		hh.Settle, hh.FenceWait = c.Duration("settle"), c.Duration("fence-timeout")
 		release := handlerLock(c, d, hh.Env.Resource)
 		defer release()
 		return hh.FencePeer(c.Context)

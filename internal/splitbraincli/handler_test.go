@@ -60,7 +60,9 @@ func TestHandlerFencePeerExitCodes(t *testing.T) {
 	f := (&runner.Fake{}).On("cibadmin -Q -o resources", runner.OK(msResources)).
 		On("cibadmin -Q --xpath /cib --no-children", runner.OK(cib)).On(createFence, runner.OK("")).
 		On(peer, runner.OK(`<node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>`))
-	code, log := runHandler(t, f, drbdEnv, lost, nil, "fence-peer")
+	// --settle 0s: the peer's first online read is trusted, so the calls
+	// are exactly these (the default settle time reads it again and again).
+	code, log := runHandler(t, f, drbdEnv, lost, nil, "fence-peer", "--settle", "0s")
 	assert.Equal(t, 4, code, log)
 	assert.Equal(t, []string{"cibadmin -Q -o resources", "cibadmin -Q --xpath /cib --no-children", createFence, peer}, f.Calls())
 
