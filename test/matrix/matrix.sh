@@ -14,6 +14,7 @@
 #   matrix.sh integration RELEASE crm|pcs
 #                                   the single-node Pacemaker suite (test/integration)
 #                                   inside it, configured with crmsh or with pcs
+#   matrix.sh mfs RELEASE           ocf:mfs:master's real-mfsmaster tests on the release's MooseFS
 #   matrix.sh lab RELEASE [FILTER...]
 #                                   the two-VM DRBD lab booted on it (test/e2e/run.sh)
 #   matrix.sh shell RELEASE [CMD...]
@@ -28,7 +29,7 @@
 # Environment: MATRIX_STATE (default /var/cache/ocf-mfs-matrix),
 # MATRIX_MIRROR (Debian archive; default: the one apt on this machine uses),
 # MATRIX_LAB (scenarios for the lab run, default "03 04 05"; 00 always runs),
-# MATRIX_SUITES (default "crm pcs lab"), MATRIX_SUITES_<release> and
+# MATRIX_SUITES (default "crm pcs mfs lab"), MATRIX_SUITES_<release> and
 # MATRIX_LAB_<release> (the same for one release, e.g. MATRIX_LAB_trixie="04"),
 # MATRIX_README (default
 # <repo>/README.md, empty to leave it alone), MATRIX_LOCK_DIR (directory of
@@ -193,6 +194,21 @@ integration() {
       exec "$0" -test.v -test.count=1 -test.timeout=20m -test.run "^TestPacemakerManagesMfsmaster\$"' "$bin/integration.test"
 }
 
+# mfs RELEASE: ocf:mfs:master's tests that drive a real mfsmaster (the
+# audit's findings: stop never hits another master, a lost lock file, pid
+# reuse, the config reader against where the daemon really listens...) on
+# the release's MooseFS, which is 4.x on Debian 13. No Pacemaker needed.
+mfs_suite() {
+  local rel=$1 bin=$STATE/test
+  mkdir -p "$bin"
+  (cd "$REPO" && CGO_ENABLED=0 ${GO:-go} test -c -tags integration -o "$bin/master.test" ./internal/agent/master) ||
+    die "cannot compile internal/agent/master's tests"
+  MATRIX_BINDS="$REPO $bin" MATRIX_ENV="CI=1" \
+    locked pacemaker timeout -k 10 "${MATRIX_SUITE_TIMEOUT:-1500}" \
+    "$0" shell "$rel" sh -c 'mfsmaster -v && cd "$1/internal/agent/master" &&
+      exec "$0" -test.v -test.count=1 -test.timeout=10m -test.run "^TestFinding"' "$bin/master.test" "$REPO"
+}
+
 # lab RELEASE [FILTER...]: test/e2e/run.sh with the two VMs booted on the
 # release's root file system. No OCF_MFS_BIN: the guests run the agents the
 # package installed there. The lab state (kernel, disks) is the matrix's own.
@@ -218,18 +234,19 @@ all() {
     v=$(versions "$rel")
     echo "VERSIONS release=$rel $v"
     sv=MATRIX_SUITES_$rel lv=MATRIX_LAB_$rel
-    for suite in ${!sv:-${MATRIX_SUITES:-crm pcs lab}}; do
+    for suite in ${!sv:-${MATRIX_SUITES:-crm pcs mfs lab}}; do
       log "$rel: $suite"
       t0=$SECONDS label=$suite
       case $suite in
         crm | pcs) integration "$rel" "$suite" ;;
+        mfs) mfs_suite "$rel" ;;
         lab)
           lab_run "$rel" ${!lv:-} 2>&1 | tee "$STATE/$rel.lab.log"
           rc=${PIPESTATUS[0]}
           # Each scenario's own result: "DRBD lab: 00 pass, 04 FAIL".
           label="DRBD lab: $(awk '/^(PASS|FAIL) [0-9][0-9]-/ { printf "%s%s %s", sep, substr($2, 1, 2), ($1 == "PASS" ? "pass" : /not run/ ? "not run" : "FAIL"); sep = ", " }' "$STATE/$rel.lab.log")"
           (exit $rc) ;;
-        *) die "unknown suite '$suite' (crm pcs lab)" ;;
+        *) die "unknown suite '$suite' (crm pcs mfs lab)" ;;
       esac
       rc=$?
       echo "RESULT release=$rel suite=$suite $([ $rc = 0 ] && echo PASS || echo FAIL) seconds=$((SECONDS - t0))"
@@ -248,7 +265,7 @@ all() {
 # table ROW...: ROW is release|versions|suite|result|seconds.
 table() {
   local r rel v suite res secs
-  local -A what=([crm]="Pacemaker suite, crmsh" [pcs]="Pacemaker suite, pcs -f" [rootfs]="root file system")
+  local -A what=([crm]="Pacemaker suite, crmsh" [pcs]="Pacemaker suite, pcs -f" [mfs]="ocf:mfs:master, real mfsmaster" [rootfs]="root file system")
   echo "| Debian | Pacemaker | corosync | crmsh | pcs | MooseFS | drbd-utils | resource-agents | suite | result | minutes |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   for r in "$@"; do
@@ -280,6 +297,7 @@ case $cmd in
   install) install_deb "$2" "$3" ;;
   versions) versions "$2" ;;
   integration) integration "$2" "$3" ;;
+  mfs) mfs_suite "$2" ;;
   shell) rel=$2; shift 2; in_root "$STATE/$rel" "${@:-/bin/bash}" ;;
   *) sed -n '2,/^set -u/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
