@@ -43,8 +43,11 @@ client_mount() {
 
 # write_files NODE TAG: a tree of directories and files, goal 2 so that
 # both chunkservers hold every chunk; its checksums go to $MNT/TAG.sha256.
+# MooseFS 4 replaced goals with storage classes ("No such class" for goal
+# 2): its predefined class 2CP keeps two copies too.
 write_files() {
-  x "$1" "set -e; d=$MNT/$2; mkdir -p \$d/a/b/c; mfssetgoal -r 2 \$d >/dev/null
+  x "$1" "set -e; d=$MNT/$2; mkdir -p \$d/a/b/c
+    mfssetgoal -r 2 \$d >/dev/null 2>&1 || mfssetsclass -r 2CP \$d >/dev/null
     for i in 1 2 3 4 5; do head -c \$((i * 100000)) /dev/urandom >\$d/a/f\$i; echo \$i >\$d/a/b/c/n\$i; done
     mkdir \$d/empty-dir; sync
     cd $MNT && find $2 -type f | sort | xargs sha256sum >$MNT/$2.sha256 && sync"
