@@ -49,7 +49,9 @@ wait_drbd() {
 wait_crm() {
   local q
   printf -v q '%q' "$2"
-  wait_for "$1" "crm_mon -1r >/tmp/crm_mon.wait 2>&1; grep -Eq $q /tmp/crm_mon.wait || { cat /tmp/crm_mon.wait; exit 1; }" "${3:-180}" 2
+  # crm_mon before Pacemaker 2.1 says Masters/Slaves where later ones say
+  # Promoted/Unpromoted: the patterns use the new names for both.
+  wait_for "$1" "crm_mon -1r 2>&1 | sed -e 's/Masters: \\[/Promoted: [/; s/Slaves: \\[/Unpromoted: [/' >/tmp/crm_mon.wait; grep -Eq $q /tmp/crm_mon.wait || { cat /tmp/crm_mon.wait; exit 1; }" "${3:-180}" 2
 }
 
 declare -A LAB_TIMERS=()

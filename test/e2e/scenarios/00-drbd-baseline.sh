@@ -34,7 +34,13 @@ timer_stop cluster_online
 
 log "Pacemaker: load the stack"
 timer_start stack_started
-x node1 "crm configure load update $CRM"
+# Pacemaker before 2.1 (Debian 11's 2.0) knows the roles as Master and
+# Slave only, and its crmsh rejects the new names: the same stack is loaded
+# in the names the guest's Pacemaker reads (it has no crm_attribute
+# --promotion either).
+x node1 "if crm_attribute --help 2>&1 | grep -q -- --promotion; then crm configure load update $CRM
+  else sed -e 's/role=Promoted/role=Master/; s/role=Unpromoted/role=Slave/; s/:Promoted\$/:Master/' $CRM >/tmp/stack.crm &&
+    crm configure load update /tmp/stack.crm; fi"
 wait_crm node1 "p_vip[[:space:]].*Started node[12]" 300
 timer_stop stack_started
 x node1 'crm_mon -1r'

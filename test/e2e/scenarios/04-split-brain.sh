@@ -45,7 +45,7 @@ timer_stop split_brain_detected
 # settled: both nodes online, p_fs started once, one node promoted.
 settled() {
   wait_for node1 'crm_mon -1r >/tmp/m 2>&1; [ $(grep -cE "p_fs[[:space:]].*Started" /tmp/m) = 1 ] &&
-    grep -qE "Promoted: \[ node[12] \]" /tmp/m && ! grep -q "OFFLINE\|UNCLEAN" /tmp/m || { cat /tmp/m; exit 1; }' 300 2
+    grep -qE "(Promoted|Masters): \[ node[12] \]" /tmp/m && ! grep -q "OFFLINE\|UNCLEAN" /tmp/m || { cat /tmp/m; exit 1; }' 300 2
 }
 timer_start cluster_settled
 settled
