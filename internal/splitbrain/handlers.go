@@ -359,6 +359,7 @@ func (h *Handlers) peerAnswer(parent context.Context) int {
 				lostAt, start = time.Time{}, time.Now()
 			}
 			if time.Since(start) >= h.Settle {
+				h.Log.Infof("fence-peer %s: %s stayed online for %s; exiting %d", res, peer, h.Settle, FencePeerOutdated)
 				return FencePeerOutdated
 			}
 		default:

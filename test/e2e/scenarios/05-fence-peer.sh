@@ -40,6 +40,11 @@ echo "constraint: $(fence_id)"
 x "$A" 'grep "fence-peer r0" /var/log/drbd-splitbrain.log | tail -3'
 x node1 "cibadmin -Q -o constraints | grep -A3 drbd-fence-by-handler-r0 | grep -q 'value=\"$A\"'" ||
   { echo "the constraint does not keep the promoted role on $A"; x node1 'cibadmin -Q -o constraints'; exit 1; }
+# fence-peer answers only once the peer has stayed online for its settle
+# time; until then DRBD holds its state changes, and a standby in that
+# window would stop DRBD before the kernel records the peer Outdated.
+wait_for "$A" 'drbdadm dstate r0 | grep -q "^UpToDate/Outdated"' 90 1
+x "$A" 'grep "fence-peer r0" /var/log/drbd-splitbrain.log | tail -1'
 x "$A" 'echo written-while-fenced >/data/fenced.txt && sync'
 
 log "standby $A: the outdated $B must not be promoted"
