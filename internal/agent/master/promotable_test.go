@@ -50,6 +50,13 @@ func newFakeNode(t *testing.T) *fakeNode {
 	return n
 }
 
+// metaloggerRuns starts a stand-in mfsmetalogger holding the node's
+// metalogger lock, as a running one does.
+func (n *fakeNode) metaloggerRuns(t *testing.T) {
+	t.Helper()
+	mfstest.Start(t, mfstest.Holder{Name: "mfstest-ml", Lock: filepath.Join(n.ml, mfs.MetaloggerLockName)})
+}
+
 // masterAnswers stands in for the master of another node at
 // 127.0.0.1:port: every 8-byte request gets answer (a real MATOCL_INFO).
 func masterAnswers(t *testing.T, port int, answer []byte) {
@@ -113,7 +120,7 @@ func TestMonitorScoresAMetaloggerFromTheMastersVersion(t *testing.T) {
 	n := newFakeNode(t)
 	info, err := os.ReadFile("../../mfs/testdata/matocl-info-3.0.117-metaversion21.bin")
 	require.NoError(t, err)
-	mfstest.Start(t, mfstest.Holder{Name: "mfstest-ml", Lock: filepath.Join(n.ml, mfs.MetaloggerLockName)})
+	n.metaloggerRuns(t)
 	masterAnswers(t, n.clientPort, info)
 	fixture(t, "metadata_ml.tmp-3.0.117-new", n.ml, "metadata_ml.tmp")
 	fixture(t, "changelog_ml.0.mfs-3.0.117", n.ml, "changelog_ml.0.mfs")
@@ -129,7 +136,7 @@ func TestMonitorGivesALaggingMetaloggerALowScore(t *testing.T) {
 	n := newFakeNode(t)
 	info, err := os.ReadFile("../../mfs/testdata/matocl-info-3.0.117-metaversion21.bin")
 	require.NoError(t, err)
-	mfstest.Start(t, mfstest.Holder{Name: "mfstest-ml", Lock: filepath.Join(n.ml, mfs.MetaloggerLockName)})
+	n.metaloggerRuns(t)
 	masterAnswers(t, n.clientPort, info)
 	fixture(t, "metadata_ml.tmp-3.0.117-new", n.ml, "metadata_ml.tmp") // version 1, no changelog: 20 behind
 	n.f.On("crm_attribute --promotion=mfs:0 -l reboot -G -q", runner.OK("1000\n"))
@@ -143,7 +150,7 @@ func TestMonitorGivesALaggingMetaloggerALowScore(t *testing.T) {
 // is not vouched for: no score, so never promoted.
 func TestMonitorWithoutMasterNeverScoresAnUnvouchedCopy(t *testing.T) {
 	n := newFakeNode(t)
-	mfstest.Start(t, mfstest.Holder{Name: "mfstest-ml", Lock: filepath.Join(n.ml, mfs.MetaloggerLockName)})
+	n.metaloggerRuns(t)
 	fixture(t, "metadata_ml.tmp-3.0.117-new", n.ml, "metadata_ml.tmp")
 	n.f.On("crm_attribute --promotion=mfs:0 -l reboot -G -q", runner.Exit(105, "not found"))
 	o := run(t, n.a, n.env, "monitor", "OCF_RESKEY_probe_timeout", "1")
@@ -171,7 +178,7 @@ func TestReturningNodeSetsAsideItsOldHistory(t *testing.T) {
 	n := newFakeNode(t)
 	info, err := os.ReadFile("../../mfs/testdata/matocl-info-3.0.117-metaversion21.bin")
 	require.NoError(t, err)
-	mfstest.Start(t, mfstest.Holder{Name: "mfstest-ml", Lock: filepath.Join(n.ml, mfs.MetaloggerLockName)})
+	n.metaloggerRuns(t)
 	masterAnswers(t, n.clientPort, info)
 	fixture(t, "metadata.mfs-3.0.117-v21", n.data, "metadata.mfs.back")
 	require.NoError(t, os.WriteFile(filepath.Join(n.data, "changelog.0.mfs"), []byte("21: 1|OLD\n"), 0o600))
