@@ -319,6 +319,7 @@ cluster_stop() {
   local n
   for n in "$@"; do
     alive "$n" || continue
+    # Inside the VM (lab_exec): its own process table, never the host's.
     LAB_TIMEOUT=200 lab_exec "$n" 'pacemakerd --shutdown >/dev/null 2>&1 || pkill -TERM -x pacemakerd
       s=$SECONDS; while pidof pacemakerd >/dev/null && ((SECONDS - s < 150)); do sleep 0.5; done
       corosync-cfgtool -H --force >/dev/null 2>&1 || pkill -TERM -x corosync
