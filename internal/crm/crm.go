@@ -275,9 +275,11 @@ func (c *Client) Create(ctx context.Context, constraintXML string) error {
 	return runner.NewCommandError(out, "cibadmin", argv...)
 }
 
-// FenceConstraintRole is FenceConstraint with the promoted role named by
-// the caller ("Master" or "Promoted"), for an operator who knows better
-// than the CIB's feature set.
+// FenceConstraintRole is the rsc_location that forbids the promoted role
+// of msID on every node but keep (score -INFINITY, #uname ne keep), with
+// the role named role: "Promoted" from Pacemaker 2.1, "Master" before it
+// (Dialect.PromotedRole), whose scheduler drops a rule with role="Promoted"
+// and the constraint would then fence nothing.
 func FenceConstraintRole(res, msID, keep, role string) string {
 	return fenceConstraint(res, msID, keep, role)
 }

@@ -27,9 +27,9 @@ func fixture(t testing.TB, name string) string {
 const labFence = `<rsc_location rsc="ms_drbd" id="drbd-fence-by-handler-r0-ms_drbd"><rule role="Promoted" score="-INFINITY" id="drbd-fence-by-handler-r0-rule-ms_drbd"><expression attribute="#uname" operation="ne" value="node1" id="drbd-fence-by-handler-r0-expr-1-ms_drbd"/></rule></rsc_location>`
 
 func TestFenceConstraintMatchesCrmFencePeer(t *testing.T) {
-	assert.Equal(t, labFence, FenceConstraint("r0", "ms_drbd", "node1", DialectPromoted))
+	assert.Equal(t, labFence, FenceConstraintRole("r0", "ms_drbd", "node1", DialectPromoted.PromotedRole()))
 	assert.Equal(t, "drbd-fence-by-handler-r0-ms_drbd", FenceID("r0", "ms_drbd"))
-	assert.Contains(t, FenceConstraint("r0", "ms", `a"b`, DialectPromoted), `value="a&#34;b"`)
+	assert.Contains(t, FenceConstraintRole("r0", "ms", `a"b`, DialectPromoted.PromotedRole()), `value="a&#34;b"`)
 }
 
 func TestFindPromotable(t *testing.T) {

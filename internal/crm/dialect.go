@@ -1,13 +1,10 @@
 package crm
 
 import (
-	"context"
 	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 )
 
 // Dialect is the promotable-clone vocabulary of the running Pacemaker.
@@ -123,30 +120,4 @@ func parseFeatureSet(v string) ([3]int, bool) {
 		out[i] = n
 	}
 	return out, true
-}
-
-// Dialect asks the CIB which dialect the cluster speaks.
-//
-// Outcomes: the dialect (DialectUnknown when the CIB does not say); an
-// error wrapping ErrNoCluster when no cluster answers; a *runner.CommandError
-// for any other failure of cibadmin.
-func (c *Client) Dialect(ctx context.Context) (Dialect, error) {
-	argv := []string{"-Q", "--xpath", "/cib", "--no-children"}
-	out, err := c.run(ctx, "cibadmin", argv...)
-	if err != nil {
-		return DialectUnknown, fmt.Errorf("cibadmin -Q /cib: %w", err)
-	}
-	if out.ExitCode != 0 {
-		return DialectUnknown, runner.NewCommandError(out, "cibadmin", argv...)
-	}
-	return DialectFromCIB([]byte(out.Stdout))
-}
-
-// FenceConstraint is the rsc_location that forbids the promoted role of
-// msID on every node but keep (score -INFINITY, #uname ne keep), with the
-// role named as d names it: Promoted from Pacemaker 2.1, Master before it
-// and when d is unknown, because a scheduler before 2.1 drops a rule with
-// role="Promoted" and the constraint would then fence nothing.
-func FenceConstraint(res, msID, keep string, d Dialect) string {
-	return fenceConstraint(res, msID, keep, d.PromotedRole())
 }

@@ -43,10 +43,11 @@ func TestFenceConstraintRoleFollowsTheCIB(t *testing.T) {
 	} {
 		t.Run(c.fixture, func(t *testing.T) {
 			f := (&runner.Fake{}).On("cibadmin -Q --xpath /cib --no-children", runner.OK(fixture(t, c.fixture)))
-			d, err := (&Client{Runner: f}).Dialect(context.Background())
+			root, err := (&Client{Runner: f}).CIBRoot(context.Background())
 			require.NoError(t, err)
+			d := root.Dialect
 			assert.Equal(t, c.dialect, d)
-			x := FenceConstraint("r0", "ms_drbd", "node1", d)
+			x := FenceConstraintRole("r0", "ms_drbd", "node1", d.PromotedRole())
 			assert.Contains(t, x, c.role)
 			con, err := ParseConstraint([]byte(x))
 			require.NoError(t, err)
@@ -72,7 +73,7 @@ func TestDialectFromCIBUnknownAndErrors(t *testing.T) {
 
 	f := (&runner.Fake{}).On("cibadmin -Q --xpath /cib --no-children",
 		runner.Exit(102, "Could not connect to the CIB: Transport endpoint is not connected\n"))
-	_, err = (&Client{Runner: f}).Dialect(context.Background())
+	_, err = (&Client{Runner: f}).CIBRoot(context.Background())
 	assert.ErrorIs(t, err, ErrNoCluster)
 }
 

@@ -27,7 +27,7 @@ func FuzzFencePeerEnv(f *testing.F) {
 		fake := &runner.Fake{}
 		if cluster {
 			fake.On("cibadmin -Q -o resources", runner.OK(`<resources><clone id="ms_drbd"><primitive id="p" class="ocf" provider="linbit" type="drbd"><instance_attributes id="i"><nvpair id="n" name="drbd_resource" value="`+res+`"/></instance_attributes></primitive></clone></resources>`)).
-				On("cibadmin -C -o constraints -X "+crm.FenceConstraint(res, "ms_drbd", "node1", crm.DialectUnknown), runner.OK(""))
+				On("cibadmin -C -o constraints -X "+crm.FenceConstraintRole(res, "ms_drbd", "node1", crm.DialectUnknown.PromotedRole()), runner.OK(""))
 		}
 		var log bytes.Buffer
 		h := &Handlers{Env: e, Node: "node1", CRM: &crm.Client{Runner: fake}, Runner: fake, Log: logging.NewTestLogger("t", &log),
