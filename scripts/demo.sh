@@ -23,7 +23,11 @@ say() { printf '    %s\n' "$*"; }
 crm_mon1() { "$H" run crm_mon -1rf 2>/dev/null | sed 's/^/    | /'; }
 lock_pid() { head -1 "$DATA/.mfsmaster.lock" 2>/dev/null || true; }
 is_master() { [ -n "$1" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = mfsmaster ] && ! grep -q '^State:.*[TZ]' "/proc/$1/status" 2>/dev/null; }
-answers() { "$H" run mfscli -H "$ADDR" -P "$MATOCL" -SIN 2>/dev/null | grep -q 'master version'; }
+# The checks read a tool's whole output before matching it: under pipefail,
+# `tool | grep -q` is false whenever grep matches before the tool is done
+# writing, which made the demo wait out a master that was answering.
+answers() { local out; out=$("$H" run mfscli -H "$ADDR" -P "$MATOCL" -SIN 2>/dev/null) && [[ $out == *"master version"* ]]; }
+noticed() { local out; out=$("$H" run crm_mon -1rf 2>/dev/null) && grep -q "$RSC.*monitor.*not running" <<<"$out"; }
 # until SECONDS WHAT CMD...: poll, never a fixed sleep.
 until_ok() {
   local t=$1 what=$2 s=$SECONDS
@@ -91,7 +95,7 @@ old=$(lock_pid)
 say "mfsmaster runs as pid $old; killing it with SIGKILL"
 t0=$(date +%s.%N)
 kill -9 "$old"
-until_ok 120 "Pacemaker to notice" sh -c "'$H' run crm_mon -1rf 2>/dev/null | grep -q \"$RSC.*monitor.*not running\""
+until_ok 120 "Pacemaker to notice" noticed
 t1=$(date +%s.%N)
 say "Pacemaker's monitor noticed after $(secs "$t0" "$t1") s (monitor interval ${MONITOR} s):"
 "$H" run crm_mon -1rf 2>/dev/null | grep "$RSC.*monitor" | sed 's/^/      /'
