@@ -82,8 +82,8 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		r.Log.Warnf("connect_only_after_promote is not supported: %s connects at start", in.p.res)
 	}
 	// Fresh from drbdconf: the note may predate a change of minor.
-	in.note.Minor = nil
-	if _, err := in.minor(ctx); err != nil {
+	in.note.Minors = nil
+	if _, err := in.minors(ctx); err != nil {
 		return err
 	}
 	if err := in.loadModule(ctx); err != nil {

@@ -228,40 +228,41 @@ func (a *Agent) Validate(ctx context.Context, r *ocf.Request) error {
 	if err := validateClone(r.Env.Clone(), in.p.ignoreNotify); err != nil {
 		return err
 	}
-	if _, err = in.minorFromConf(ctx); err != nil {
+	if _, err = in.minorsFromConf(ctx); err != nil {
 		return err
 	}
 	return in.checkModule(ctx)
 }
 
-// minorFromConf asks drbdadm for the resource's minor, which also proves
-// that drbdadm is installed and that drbdconf defines the resource.
-func (in *instance) minorFromConf(ctx context.Context) (int, error) {
+// minorsFromConf asks drbdadm for the minor of each of the resource's
+// volumes, which also proves that drbdadm is installed and that drbdconf
+// defines the resource.
+func (in *instance) minorsFromConf(ctx context.Context) ([]int, error) {
 	if _, err := in.a.LookPath("drbdadm"); err != nil {
-		return 0, ocf.Errorf(ocf.ErrInstalled, "drbdadm not found: install drbd-utils")
+		return nil, ocf.Errorf(ocf.ErrInstalled, "drbdadm not found: install drbd-utils")
 	}
 	if _, err := os.Stat(in.p.conf); err != nil {
-		return 0, ocf.Errorf(ocf.ErrInstalled, "drbdconf %s: %w", in.p.conf, err)
+		return nil, ocf.Errorf(ocf.ErrInstalled, "drbdconf %s: %w", in.p.conf, err)
 	}
-	minor, err := in.client.Minor(ctx, in.p.res)
+	minors, err := in.client.Minors(ctx, in.p.res)
 	if err != nil {
-		return 0, ocf.Errorf(ocf.ErrConfigured, "resource %s is not defined in %s: %w", in.p.res, in.p.conf, err)
+		return nil, ocf.Errorf(ocf.ErrConfigured, "resource %s is not defined in %s: %w", in.p.res, in.p.conf, err)
 	}
-	return minor, nil
+	return minors, nil
 }
 
-// minor returns the resource's minor, from the note when drbdconf has not
-// changed since, so that a monitor forks no drbdadm.
-func (in *instance) minor(ctx context.Context) (int, error) {
+// minors returns the resource's minors, volume 0's first, from the note
+// when drbdconf has not changed since, so that a monitor forks no drbdadm.
+func (in *instance) minors(ctx context.Context) ([]int, error) {
 	mtime := confMtime(in.p.conf)
-	if in.note.Minor != nil && in.note.Conf == in.p.conf && in.note.ConfMtime == mtime {
-		return *in.note.Minor, nil
+	if len(in.note.Minors) > 0 && in.note.Conf == in.p.conf && in.note.ConfMtime == mtime {
+		return in.note.Minors, nil
 	}
-	m, err := in.minorFromConf(ctx)
+	m, err := in.minorsFromConf(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	in.note.Minor, in.note.Conf, in.note.ConfMtime = &m, in.p.conf, mtime
+	in.note.Minors, in.note.Conf, in.note.ConfMtime = m, in.p.conf, mtime
 	in.saveNote()
 	return m, nil
 }
@@ -297,12 +298,20 @@ func (in *instance) device(ctx context.Context) (dev drbdproc.Device, ok bool, e
 	if st.Major() >= 9 {
 		return dev, false, nil
 	}
-	minor, err := in.minor(ctx)
+	// An 8.4 resource with several volumes has a minor for each; the
+	// first is volume 0, whose role and state the actions report. The
+	// score must weigh them all: a node whose second volume is still
+	// Inconsistent cannot serve the file system.
+	minors, err := in.minors(ctx)
 	if err != nil {
 		return dev, false, err
 	}
-	dev, found := st.Device(minor)
-	in.vols = append(in.vols, dev)
+	dev, found := st.Device(minors[0])
+	for _, m := range minors {
+		if d, ok := st.Device(m); ok {
+			in.vols = append(in.vols, d)
+		}
+	}
 	return dev, found && dev.Configured(), nil
 }
 

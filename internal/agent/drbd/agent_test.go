@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/agent/agenttest"
+	"github.com/ocf-mfs/ocf-mfs/internal/drbdproc"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf/ocftest"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
@@ -607,4 +609,51 @@ func TestNotify(t *testing.T) {
 	o = s.run("notify", "OCF_RESKEY_drbd_resource", "", "OCF_RESKEY_CRM_meta_notify_type", "pre",
 		"OCF_RESKEY_CRM_meta_notify_operation", "promote", "OCF_RESKEY_CRM_meta_notify_master_uname", "node1")
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
+}
+
+// A DRBD 8.4 resource with two volumes has two minors, and /proc/drbd
+// names neither resource nor volume: the agent must judge every minor
+// drbdadm gives the resource. Judging only the first gave 10000 to a node
+// whose second volume was still Inconsistent, and it could be promoted.
+const twoVolumes84 = `version: 8.4.11 (api:1/proto:86-101)
+srcversion: 6A2B6F8C2A5C1A8E5D0E1F2
+ 0: cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate C r-----
+    ns:0 nr:1028 dw:1028 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0
+ 1: cs:SyncTarget ro:Secondary/Primary ds:Inconsistent/UpToDate C r-----
+    ns:0 nr:20480 dw:20480 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:1003520
+	[>....................] sync'ed:  2.1% (980/1000)M
+ 5: cs:Connected ro:Secondary/Secondary ds:Inconsistent/Inconsistent C r-----
+    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0
+`
+
+func TestMonitorJudgesEveryVolumeOfAn84Resource(t *testing.T) {
+	s := newSim(t, "")
+	require.NoError(t, os.WriteFile(s.proc, []byte(twoVolumes84), 0o644))
+	st, err := drbdproc.Parse(strings.NewReader(twoVolumes84))
+	require.NoError(t, err)
+	d0, _ := st.Device(0)
+	d1, _ := st.Device(1)
+	want := DefaultScores.Judge([]drbdproc.Device{d0, d1}, false)
+	require.False(t, want.Keep)
+	onlyFirst := DefaultScores.Judge([]drbdproc.Device{d0}, false)
+	require.NotEqual(t, onlyFirst.Score, want.Score, "the fixture must tell the two apart")
+
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n1\n")).On(crmGet, noScore)
+	if want.Score > 0 {
+		s.fake.On(crmSet(strconv.Itoa(want.Score)), runner.OK(""))
+	} else {
+		s.fake.On(crmDel, runner.OK(""))
+	}
+	o := s.run("monitor")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.NotContains(t, s.fake.Calls(), crmSet(strconv.Itoa(onlyFirst.Score)), "scored on volume 0 alone")
+	assert.Contains(t, s.fake.Calls(), s.drbdadm("sh-minor r0"))
+
+	// Minor 5 belongs to another resource: it never counts.
+	s.fake.Replace(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
+	require.NoError(t, os.Remove(filepath.Join(s.agent.StateDir, "ocf-mfs-drbd-r0.json")))
+	s.fake.On(crmSet(strconv.Itoa(onlyFirst.Score)), runner.OK(""))
+	o = s.run("monitor")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Contains(t, s.fake.Calls(), crmSet(strconv.Itoa(onlyFirst.Score)))
 }

@@ -9,17 +9,17 @@ import (
 
 // note is what the agent remembers between actions on this node, in the
 // resource agents' runtime folder (gone after a reboot, like the transient
-// promotion score it mirrors): the minor drbdconf gives the resource, so
-// that a monitor need not fork drbdadm, and the last score written, so that
-// it need not fork crm_attribute either.
+// promotion score it mirrors): the minors drbdconf gives the resource's
+// volumes (volume 0's first), so that a monitor need not fork drbdadm, and
+// the last score written, so that it need not fork crm_attribute either.
 //
-// The minor is trusted while drbdconf's mtime is unchanged; a minor cannot
+// The minors are trusted while drbdconf's mtime is unchanged; a minor cannot
 // change under a running device anyway, only across a stop and start, and
 // both refresh the note.
 type note struct {
 	Conf      string `json:"conf,omitempty"`
 	ConfMtime int64  `json:"conf_mtime,omitempty"`
-	Minor     *int   `json:"minor,omitempty"`
+	Minors    []int  `json:"minors,omitempty"`
 	// Score is the last score written, -1 for "removed"; ScoreUptime is
 	// when, in nanoseconds since boot; Attrd names the attribute daemon it
 	// was written to (pid:starttime), "" when none was seen.
