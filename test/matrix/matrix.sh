@@ -173,16 +173,24 @@ versions() {
     echo "pacemaker=$(v pacemaker) corosync=$(v corosync) crmsh=$(v crmsh) pcs=$(v pcs) moosefs=$(v moosefs-master) drbd-utils=$(v drbd-utils) resource-agents=$(v resource-agents) ocf-mfs=$(v ocf-mfs)"'
 }
 
+# testbin: where this checkout's compiled test binaries go, one folder per
+# checkout, so that two clones running the matrix never share one.
+testbin() {
+  local d
+  d=$STATE/test/$(printf '%s' "$REPO" | sha256sum | cut -c1-12)
+  mkdir -p "$d" && echo "$d"
+}
+
 # integration RELEASE crm|pcs: test/integration compiled here, run there,
 # with the repo bound in at the same path (the test finds the harness
 # relative to its source) and our agents from the .deb.
 integration() {
-  local rel=$1 sh=$2 bin=$STATE/test
+  local rel=$1 sh=$2 bin
   case $sh in crm | pcs) ;; *) die "integration: shell is crm or pcs, not '$sh'" ;; esac
-  mkdir -p "$bin"
-  if [ ! -x "$bin/integration.test" ] || [ -n "$(find "$REPO/test/integration" "$REPO/test/harness" -newer "$bin/integration.test" -print -quit)" ]; then
-    (cd "$REPO" && CGO_ENABLED=0 ${GO:-go} test -c -tags integration -o "$bin/integration.test" ./test/integration) || die "cannot compile test/integration"
-  fi
+  bin=$(testbin)
+  # Always compiled (Go's cache makes it cheap): a binary kept from
+  # another checkout would look for the harness under that checkout.
+  (cd "$REPO" && CGO_ENABLED=0 ${GO:-go} test -c -tags integration -o "$bin/integration.test" ./test/integration) || die "cannot compile test/integration"
   # The harness takes the agents from OCF_MFS_BIN under their build names;
   # these are the very files the package installed.
   MATRIX_BINDS="$REPO $bin" MATRIX_ENV="CI=1 OCF_MFS_BIN=/tmp/ocf-mfs-pkg OCF_MFS_SHELL=$sh" \
@@ -199,8 +207,8 @@ integration() {
 # reuse, the config reader against where the daemon really listens...) on
 # the release's MooseFS, which is 4.x on Debian 13. No Pacemaker needed.
 mfs_suite() {
-  local rel=$1 bin=$STATE/test
-  mkdir -p "$bin"
+  local rel=$1 bin
+  bin=$(testbin)
   (cd "$REPO" && CGO_ENABLED=0 ${GO:-go} test -c -tags integration -o "$bin/master.test" ./internal/agent/master) ||
     die "cannot compile internal/agent/master's tests"
   MATRIX_BINDS="$REPO $bin" MATRIX_ENV="CI=1" \
