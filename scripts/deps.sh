@@ -40,6 +40,9 @@ E2E=(
   qemu-system-x86 busybox-static cpio kmod e2fsprogs python3 psmisc
   # fencing in the lab (LAB_SBD=1, make soak): SBD on a shared disk, fence_sbd
   sbd fence-agents
+  # scenario 11: ocft reaches the second guest over ssh; the guests run
+  # their own sshd from this package's binary (the host's is not used)
+  openssh-server
 )
 MATRIX=(
   "${E2E[@]}"
