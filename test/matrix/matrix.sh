@@ -28,7 +28,7 @@
 #
 # Environment: MATRIX_STATE (default /var/cache/ocf-mfs-matrix),
 # MATRIX_MIRROR (Debian archive; default: the one apt on this machine uses),
-# MATRIX_LAB (scenarios for the lab run, default "03 04 05"; 00 always runs),
+# MATRIX_LAB (scenarios for the lab run, default "03 04 05 10"; 00 always runs),
 # MATRIX_SUITES (default "crm pcs mfs lab"), MATRIX_SUITES_<release> and
 # MATRIX_LAB_<release> (the same for one release, e.g. MATRIX_LAB_trixie="04"),
 # MATRIX_README (default
@@ -225,7 +225,7 @@ lab_run() {
   shift
   [ -f "$STATE/$rel/.ocf-mfs-matrix.stamp" ] || die "$rel: no root file system (matrix.sh rootfs $rel)"
   ROOTFS=$STATE/$rel LAB=$STATE/lab OCF_MFS_BIN=$STATE/no-bin \
-    locked lab "$REPO/test/e2e/run.sh" ${*:-${MATRIX_LAB:-03 04 05}}
+    locked lab "$REPO/test/e2e/run.sh" ${*:-${MATRIX_LAB:-03 04 05 10}}
 }
 
 # all RELEASE...: every step for every release, then the table.

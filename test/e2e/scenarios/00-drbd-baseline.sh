@@ -37,8 +37,9 @@ timer_start stack_started
 # Pacemaker before 2.1 (Debian 11's 2.0) knows the roles as Master and
 # Slave only, and its crmsh rejects the new names: the same stack is loaded
 # in the names the guest's Pacemaker reads (it has no crm_attribute
-# --promotion either).
-x node1 "if crm_attribute --help 2>&1 | grep -q -- --promotion; then crm configure load update $CRM
+# --promotion either). Pacemaker 3.0 lists --promotion under --help-all
+# only; its crmsh then rejects Master in a configuration as invalid.
+x node1 "if crm_attribute --help-all 2>&1 | grep -q -- --promotion; then crm configure load update $CRM
   else sed -e 's/role=Promoted/role=Master/; s/role=Unpromoted/role=Slave/; s/:Promoted\$/:Master/' $CRM >/tmp/stack.crm &&
     crm configure load update /tmp/stack.crm; fi"
 wait_crm node1 "p_vip[[:space:]].*Started node[12]" 300
