@@ -36,10 +36,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "a loop disk and $W on both nodes"
+# ocft's setup writes its drbd.conf into HA_RSCTMP without creating it,
+# and on a node freshly booted no resource agent has created it yet.
+log "a loop disk, $W and /run/resource-agents on both nodes"
 declare -A DISK
 for n in node1 node2; do
-  DISK[$n]=$(x "$n" "mkdir -p $W && truncate -s 24M $IMG && modprobe loop 2>/dev/null; losetup -f --show $IMG")
+  DISK[$n]=$(x "$n" "mkdir -p $W /run/resource-agents && truncate -s 24M $IMG && modprobe loop 2>/dev/null; losetup -f --show $IMG")
   x "$n" "[ -b '${DISK[$n]}' ]" || { echo "no loop device on $n: '${DISK[$n]}'"; exit 1; }
 done
 log "disks: node1 ${DISK[node1]}, node2 ${DISK[node2]}"
