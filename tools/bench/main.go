@@ -649,8 +649,13 @@ func benchStackFailover(r *report, repo string) error {
 	ok := map[key]bool{}
 	var notes []string
 	limit := "?"
+	logs := stackLogsDir()
+	if err := os.RemoveAll(logs); err != nil {
+		return err
+	}
 	for _, stack := range []string{"prepare", "ours", "tutorial"} {
 		cmd := exec.Command(script, stack)
+		cmd.Env = append(os.Environ(), "BENCH_TIMELINES="+logs)
 		cmd.Stderr = os.Stderr
 		b, err := cmd.Output()
 		if err != nil {
@@ -719,7 +724,11 @@ func benchStackFailover(r *report, repo string) error {
 	r.p("After a crash the master left no metadata.mfs: ocf:mfs:master starts it with `-a`; the LSB script")
 	r.p("runs `mfsmaster start`, which refuses, exits 0 all the same, and its `status` keeps saying running.")
 	r.p("")
-	return nil
+	served := func(stack, event string) (float64, bool) {
+		k := key{stack, event}
+		return secs[k], ok[k]
+	}
+	return stackTimelines(r, logs, served)
 }
 
 // bashTime reads bash's `times` format, 0m1.234s.
