@@ -20,8 +20,9 @@
 # $BENCH_TIMELINES/STACK-EVENT/ for tools/bench's waterfall: NODE.log, every
 # line each live node's pacemaker.log gained from just before the fault
 # until the cluster settled after it, and meta: "fault=EPOCH" (host clock),
-# "clock node=N host=EPOCH guest=EPOCH" per live node (to put both nodes on
-# the host's axis) and "gone node=N" for a crashed node, whose log died
+# "clock node=N host=EPOCH guest=EPOCH rtt=SECONDS" per live node (to put
+# both nodes on the host's axis; the host's time is the middle of the round
+# trip that read the guest's) and "gone node=N" for a crashed node, whose log died
 # with its VM.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -83,7 +84,8 @@ save_logs() {
     h1=$(now)
     g=$(x $n "date +%s.%N") || continue
     h2=$(now)
-    echo "clock node=$n host=$(awk -v a="$h1" -v b="$h2" 'BEGIN { printf "%.6f", (a + b) / 2 }') guest=$g" >>"$d/meta"
+    echo "clock node=$n host=$(awk -v a="$h1" -v b="$h2" 'BEGIN { printf "%.6f", (a + b) / 2 }') guest=$g" \
+      "rtt=$(awk -v a="$h1" -v b="$h2" 'BEGIN { printf "%.6f", b - a }')" >>"$d/meta"
   done
 }
 

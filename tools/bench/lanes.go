@@ -22,13 +22,17 @@ import (
 type capture struct {
 	Fault time.Time
 	Skew  map[string]time.Duration // node -> guest clock minus host clock
+	// Slack bounds how far off the skews may be: half the longest round
+	// trip that read a guest's clock.
+	Slack time.Duration
 	Gone  []string
 	Ops   []op
 }
 
 // parseMeta reads lab-stack.sh's meta file: "fault=EPOCH", one
-// "clock node=N host=EPOCH guest=EPOCH" per live node (both read within
-// one round trip to the guest, the host's at its middle) and one
+// "clock node=N host=EPOCH guest=EPOCH rtt=SECONDS" per live node (both
+// read within that round trip to the guest, the host's at its middle; rtt
+// may be missing) and one
 // "gone node=N" per node whose log died with it. Outcomes: the capture
 // without its actions; an error for a file without a fault, a line with a
 // number that is not one, or when r cannot be read.
@@ -55,6 +59,9 @@ func parseMeta(r io.Reader) (capture, error) {
 				return c, fmt.Errorf("clock of %s: %w", kv["node"], err)
 			}
 			c.Skew[kv["node"]] = g.Sub(h)
+			if rtt, err := strconv.ParseFloat(kv["rtt"], 64); err == nil {
+				c.Slack = max(c.Slack, time.Duration(rtt/2*float64(time.Second)))
+			}
 		case strings.HasPrefix(line, "gone "):
 			c.Gone = append(c.Gone, kv["node"])
 		}
@@ -206,6 +213,7 @@ func lanes(title, note string, fault, served time.Time, ops []op) string {
 	type placed struct {
 		o   op
 		row int
+		lx  float64 // where its label starts
 	}
 	ls := byLane(ops)
 	layout := make([][]placed, len(ls))
@@ -215,7 +223,10 @@ func lanes(title, note string, fault, served time.Time, ops []op) string {
 		for _, o := range l.ops {
 			p := placed{o: o, row: -1}
 			if o.Action != "notify" && !(o.Interval > 0 && !failed(o)) {
-				lx, w := x(o.Start), float64(len(shortOp(o)))*5.6
+				// A label that would run off the right edge ends there.
+				w := float64(len(shortOp(o))) * 5.6
+				lx := min(x(o.Start), float64(width-2)-w)
+				p.lx = lx
 				for r := range rowEnd {
 					if rowEnd[r] < lx {
 						p.row = r
@@ -269,7 +280,7 @@ func lanes(title, note string, fault, served time.Time, ops []op) string {
 				x(p.o.Start), y+3, w, barH, opColor(p.o), html.EscapeString(fmt.Sprintf("%s %s %s: %s, %d ms",
 					p.o.Node, p.o.Resource, p.o.Action, p.o.Result, p.o.End.Sub(p.o.Start).Milliseconds())))
 			if p.row >= 0 {
-				fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#333">%s</text>`+"\n", x(p.o.Start), y+barH+3+textH*(p.row+1), html.EscapeString(shortOp(p.o)))
+				fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#333">%s</text>`+"\n", p.lx, y+barH+3+textH*(p.row+1), html.EscapeString(shortOp(p.o)))
 			}
 		}
 		y += heights[i]
@@ -350,6 +361,12 @@ func stackTimelines(r *report, logs string, served func(stack, event string) (fl
 					note += "; "
 				}
 				note += strings.Join(c.Gone, ", ") + " crashed: its log died with the VM, so it has no lane"
+			}
+			if c.Slack > 0 {
+				if note != "" {
+					note += "; "
+				}
+				note += fmt.Sprintf("clocks of the nodes matched within %d ms", c.Slack.Milliseconds())
 			}
 			name := st.name + "-" + ev.file
 			svg := lanes(st.title+": "+ev.title+" (pacemaker.log)", note, c.Fault, at, c.Ops)

@@ -28,6 +28,7 @@ func TestReadCaptureSynthetic(t *testing.T) {
 	require.True(t, fault.Equal(c.Fault), "%v", c.Fault)
 	require.Equal(t, 500*time.Millisecond, c.Skew["node1"])
 	require.Equal(t, -time.Second, c.Skew["node2"])
+	require.Equal(t, 60*time.Millisecond, c.Slack, "half node2's round trip; node1's is not known")
 
 	// node2's monitor result of before the fault is left out; the rest,
 	// of both nodes, is on the host's clock and in order of start.
@@ -96,6 +97,8 @@ func TestLanesOneLanePerNodeAndResource(t *testing.T) {
 	require.Contains(t, svg, ">stop 3.1s<")
 	require.NotContains(t, svg, ">notify", "notifies go unlabelled")
 	require.Contains(t, svg, ">monitor 10s not running<", "a failed monitor is labelled")
+	require.Contains(t, svg, `<text x="509.2" y="161" fill="#333">monitor 10s not running</text>`,
+		"the last label ends at the right edge rather than past it")
 	// The axis starts at the fault: the stop that began 0.1 s before is
 	// drawn from 0.
 	require.Contains(t, svg, `<rect class="op" x="130.0"`)
@@ -125,6 +128,7 @@ func TestStackTimelinesDrawsWhatWasCaptured(t *testing.T) {
 	svg, err := os.ReadFile(timelinePath("ours-standby"))
 	require.NoError(t, err)
 	require.Contains(t, string(svg), "client answered 6.0s")
+	require.Contains(t, string(svg), "clocks of the nodes matched within 60 ms")
 	_, err = os.Stat(timelinePath("tutorial-standby"))
 	require.ErrorIs(t, err, os.ErrNotExist, "nothing captured, nothing drawn")
 	md := r.String()
