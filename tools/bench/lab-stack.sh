@@ -159,7 +159,7 @@ ours | tutorial)
   save_logs "$S" crash_takeover "$t0" "$A"
   x "$B" "crm_mon -1r | grep -E 'p_mfs|p_vip|Promoted'" | sed "s/^/$S after crash: /"
   case $out in
-  *recovered=yes)
+  *recovered=yes*)
     log "$S: boot $A again; it rejoins and resyncs"
     lab up "$A" >/dev/null
     lab cluster-start "$A" >/dev/null
