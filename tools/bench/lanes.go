@@ -185,8 +185,8 @@ func shortOp(o op) string {
 // lanes draws one failover as an SVG waterfall with one lane per node and
 // resource, on one time axis that starts at the fault (0 s). Each action
 // is a bar from its start to its end (a recurring monitor's result, which
-// has no start of its own, a thin mark); notifies and successful recurring
-// monitors go unlabelled, the rest carry their kind and duration, stacked
+// has no start of its own, a thin mark); minor ones go unlabelled, the
+// rest carry their kind and duration, stacked
 // under the bar where they would overlap. served, when not zero, is when a
 // client got an answer through the VIP, drawn as a dashed line; note is a
 // line under the title (what the figure lacks).
@@ -222,7 +222,7 @@ func lanes(title, note string, fault, served time.Time, ops []op) string {
 		var rowEnd []float64
 		for _, o := range l.ops {
 			p := placed{o: o, row: -1}
-			if o.Action != "notify" && !(o.Interval > 0 && !failed(o)) {
+			if !minor(o) {
 				// A label that would run off the right edge ends there.
 				w := float64(len(shortOp(o))) * 5.6
 				lx := min(x(o.Start), float64(width-2)-w)
@@ -289,16 +289,28 @@ func lanes(title, note string, fault, served time.Time, ops []op) string {
 	return b.String()
 }
 
-// steps lists a failover's actions after the fault that are neither
-// notifies nor recurring monitors, as "node rsc action a–b s", in order
-// of start: the path a reader follows in the figure.
+// minor says whether o is a quick notify or a quick, successful recurring
+// monitor (under half a second): the figures leave those unlabelled and
+// the lists of steps leave them out. A slow one stays: on a node that runs
+// one action at a time it holds up the next.
+func minor(o op) bool {
+	return (o.Action == "notify" || o.Interval > 0) && !failed(o) && o.End.Sub(o.Start) < 500*time.Millisecond
+}
+
+// steps lists a failover's actions after the fault but the minor ones, as
+// "node rsc action a–b s", in order of start: the path a reader follows
+// in the figure.
 func steps(fault time.Time, ops []op) string {
 	var out []string
 	for _, o := range ops {
-		if o.Action == "notify" || o.Interval > 0 {
+		if minor(o) {
 			continue
 		}
-		s := fmt.Sprintf("%s %s %s %.1f–%.1f s", o.Node, o.Resource, o.Action, max(0, o.Start.Sub(fault).Seconds()), o.End.Sub(fault).Seconds())
+		action := o.Action
+		if o.Interval > 0 {
+			action += " " + o.Interval.String()
+		}
+		s := fmt.Sprintf("%s %s %s %.1f–%.1f s", o.Node, o.Resource, action, max(0, o.Start.Sub(fault).Seconds()), o.End.Sub(fault).Seconds())
 		if failed(o) {
 			s += " (" + o.Result + ")"
 		}
@@ -393,7 +405,7 @@ func stackTimelines(r *report, logs string, served func(stack, event string) (fl
 		r.p("| %s | %s | %s |", ev.title, cellOr(cells, stacks[0].name+ev.event), cellOr(cells, stacks[1].name+ev.event))
 	}
 	r.p("")
-	r.p("The actions, in order of start (notifies and recurring monitors left out):")
+	r.p("The actions, in order of start (notifies and recurring monitors that took under 0.5 s left out):")
 	r.p("")
 	for _, p := range paths {
 		r.p("%s", p)

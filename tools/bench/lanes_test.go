@@ -66,9 +66,12 @@ func TestReadCaptureOfAStandbyPutsBothNodesOnTheHostsClock(t *testing.T) {
 
 func TestStepsOfAStandbyFollowTheConstraints(t *testing.T) {
 	c := labCapture(t, "lab-ours-standby")
+	// The slow notify and monitors stay: node1 runs one action at a time,
+	// so p_fs's first monitor holds up p_mfs's start.
 	require.Equal(t, "node2 p_vip stop 5.5–6.7 s; node2 p_mfs stop 6.8–10.2 s; node2 p_fs stop 10.3–13.0 s; "+
-		"node2 p_drbd_r0 demote 13.3–13.5 s; node2 p_drbd_r0 stop 13.8–14.5 s; node1 p_drbd_r0 promote 15.9–16.6 s; "+
-		"node1 p_fs start 17.2–19.1 s; node1 p_mfs start 20.7–22.1 s; node1 p_vip start 22.3–24.1 s",
+		"node2 p_drbd_r0 demote 13.3–13.5 s; node2 p_drbd_r0 stop 13.8–14.5 s; node1 p_drbd_r0 notify 14.5–15.5 s; "+
+		"node1 p_drbd_r0 promote 15.9–16.6 s; node1 p_fs start 17.2–19.1 s; node1 p_fs monitor 20s 19.1–20.6 s; "+
+		"node1 p_mfs start 20.7–22.1 s; node1 p_vip start 22.3–24.1 s; node1 p_vip monitor 10s 24.1–26.2 s",
 		steps(c.Fault, c.Ops))
 }
 
@@ -136,8 +139,10 @@ func TestLanesOneLanePerNodeAndResource(t *testing.T) {
 	require.Contains(t, svg, ">a note<")
 	require.Contains(t, svg, "client answered 25.0s")
 	require.Contains(t, svg, ">stop 3.4s<")
-	require.NotContains(t, svg, ">notify", "notifies go unlabelled")
-	require.NotContains(t, svg, ">monitor 15s", "so do successful recurring monitors")
+	require.Equal(t, 1, strings.Count(svg, ">notify"), "quick notifies go unlabelled, the 1 s one does not")
+	require.Contains(t, svg, ">notify 1.0s<")
+	require.NotContains(t, svg, ">monitor 15s", "so do quick successful recurring monitors")
+	require.Contains(t, svg, ">monitor 20s 1.5s<", "but not slow ones")
 	// Every label stays inside the figure.
 	for _, part := range strings.Split(svg, `<text x="`)[1:] {
 		var x float64
