@@ -420,3 +420,25 @@ func cellOr(cells map[string]string, k string) string {
 	}
 	return "not captured"
 }
+
+// stackGoals says how the run compares with issue 19's goals, each a ratio
+// to the tutorial's standby failover: ours at most half of it on standby,
+// and at most half of it after a crash. A failover that never answered
+// meets no goal and sets none.
+func stackGoals(oursStandby float64, okStandby bool, oursCrash float64, okCrash bool, tutStandby float64, okTut bool) string {
+	if !okTut || tutStandby <= 0 {
+		return "Goals (at most 0.5× the tutorial's standby failover): not judged, the tutorial's standby did not answer."
+	}
+	judge := func(what string, v float64, ok bool) string {
+		if !ok {
+			return what + ": no answer, goal not met"
+		}
+		r := v / tutStandby
+		verdict := "met"
+		if r > 0.5 {
+			verdict = "not met"
+		}
+		return fmt.Sprintf("%s %.1f s, %.2f× the tutorial's standby (goal at most 0.5×: %s)", what, v, r, verdict)
+	}
+	return "Goals: " + judge("standby failover", oursStandby, okStandby) + "; " + judge("crash takeover", oursCrash, okCrash) + "."
+}

@@ -196,3 +196,13 @@ func TestStackTimelinesWithoutCapturesWritesNothing(t *testing.T) {
 	require.NoError(t, stackTimelines(r, t.TempDir(), func(string, string) (float64, bool) { return 0, false }))
 	require.Empty(t, r.String())
 }
+
+func TestStackGoals(t *testing.T) {
+	// Synthetic figures: the ratios of the run before the timelines
+	// (28.7 s and 24.1 s against 41.0 s), and two edge cases.
+	require.Equal(t, "Goals: standby failover 28.7 s, 0.70× the tutorial's standby (goal at most 0.5×: not met); "+
+		"crash takeover 20.0 s, 0.49× the tutorial's standby (goal at most 0.5×: met).",
+		stackGoals(28.7, true, 20.0, true, 41.0, true))
+	require.Contains(t, stackGoals(10, true, 0, false, 41, true), "crash takeover: no answer, goal not met")
+	require.Contains(t, stackGoals(10, true, 10, true, 240, false), "not judged")
+}

@@ -710,6 +710,10 @@ func benchStackFailover(r *report, repo string) error {
 		}
 	}
 	r.charts = append(r.charts, group{title: "Whole-stack failover in the lab (seconds, recovered only)", unit: "s", bars: bars})
+	r.p("")
+	r.p("%s", stackGoals(secs[key{"ours", "standby_failover"}], ok[key{"ours", "standby_failover"}],
+		secs[key{"ours", "crash_takeover"}], ok[key{"ours", "crash_takeover"}],
+		secs[key{"tutorial", "standby_failover"}], ok[key{"tutorial", "standby_failover"}]))
 	if len(notes) > 0 {
 		r.p("")
 		r.p("What Pacemaker reported on the survivor after each crash:")
