@@ -191,7 +191,14 @@ func shortOp(o op) string {
 // client got an answer through the VIP, drawn as a dashed line; note is a
 // line under the title (what the figure lacks).
 func lanes(title, note string, fault, served time.Time, ops []op) string {
-	const width, labelW, right, top, barH, textH = 640, 130, 16, 52, 10, 12
+	const width, labelW, right, barH, textH = 640, 130, 16, 10, 12
+	// The note goes one clause ("; ") per line: a long one would run off
+	// the figure.
+	var notes []string
+	if note != "" {
+		notes = strings.Split(note, "; ")
+	}
+	top := 52 + textH*max(0, len(notes)-1)
 	plotW := float64(width - labelW - right)
 	end := fault.Add(time.Second)
 	for _, o := range ops {
@@ -250,8 +257,8 @@ func lanes(title, note string, fault, served time.Time, ops []op) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="10">`+"\n", width, h)
 	fmt.Fprintf(&b, `<text x="6" y="16" font-size="13" font-weight="bold">%s</text>`+"\n", html.EscapeString(title))
-	if note != "" {
-		fmt.Fprintf(&b, `<text x="6" y="30" fill="#555">%s</text>`+"\n", html.EscapeString(note))
+	for i, n := range notes {
+		fmt.Fprintf(&b, `<text x="6" y="%d" fill="#555">%s</text>`+"\n", 30+textH*i, html.EscapeString(n))
 	}
 	step := tickStep(span)
 	for t := time.Duration(0); t <= span; t += step {
@@ -378,7 +385,7 @@ func stackTimelines(r *report, logs string, served func(stack, event string) (fl
 				if note != "" {
 					note += "; "
 				}
-				note += fmt.Sprintf("clocks of the nodes matched within %d ms", c.Slack.Milliseconds())
+				note += fmt.Sprintf("guest clocks set against the host within %d ms", c.Slack.Milliseconds())
 			}
 			name := st.name + "-" + ev.file
 			svg := lanes(st.title+": "+ev.title+" (pacemaker.log)", note, c.Fault, at, c.Ops)
