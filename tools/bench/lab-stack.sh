@@ -15,6 +15,15 @@
 # Prints "RESULT stack=S event=E seconds=N recovered=yes|no limit=L".
 # The crashed node is booted again and rejoins when the stack recovered;
 # the tutorial's does not, so run it last.
+#
+# With BENCH_TIMELINES set (a host folder), each event also leaves
+# $BENCH_TIMELINES/STACK-EVENT/ for tools/bench's waterfall: NODE.log, every
+# line each live node's pacemaker.log gained from just before the fault
+# until the cluster settled after it, and meta: "fault=EPOCH" (host clock),
+# "clock node=N host=EPOCH guest=EPOCH rtt=SECONDS" per live node (to put
+# both nodes on the host's axis; the host's time is the middle of the round
+# trip that read the guest's) and "gone node=N" for a crashed node, whose log died
+# with its VM.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -42,6 +51,43 @@ EOF_OCF_MFS_BENCH"; }
 
 # serving_cond: the node holds the VIP and a client there gets an answer.
 serving_cond() { echo "ip -o addr show dev eth0 | grep -q ' $VIP/' && $ANSWERS"; }
+
+PLOG=/var/log/pacemaker/pacemaker.log
+TL=${BENCH_TIMELINES:-}
+declare -A LOGAT=()
+
+# mark_logs: remember how long each node's pacemaker.log is, before a fault.
+mark_logs() {
+  [ -n "$TL" ] || return 0
+  local n
+  for n in node1 node2; do LOGAT[$n]=$(x $n "wc -l <$PLOG" 2>/dev/null || echo 0); done
+}
+
+# save_logs STACK EVENT T0 GONE: once the cluster settled, what each node
+# but GONE logged since mark_logs, and the clocks, into $TL/STACK-EVENT.
+save_logs() {
+  [ -n "$TL" ] || return 0
+  local d=$TL/$1-$2 n h1 g h2 live
+  rm -rf "$d" && mkdir -p "$d"
+  echo "fault=$3" >"$d/meta"
+  if [ -n "${4:-}" ]; then
+    echo "gone node=$4" >>"$d/meta"
+    live=$(other "$4")
+  else
+    live="node1 node2"
+  fi
+  # Pacemaker may still be running actions when the client first gets an
+  # answer (a monitor, a notify): wait, boundedly, until it has none left.
+  x "${live%% *}" "timeout 120 crm_resource --wait >/dev/null 2>&1" || true
+  for n in $live; do
+    x $n "tail -n +$((${LOGAT[$n]:-0} + 1)) $PLOG" >"$d/$n.log" || true
+    h1=$(now)
+    g=$(x $n "date +%s.%N") || continue
+    h2=$(now)
+    echo "clock node=$n host=$(awk -v a="$h1" -v b="$h2" 'BEGIN { printf "%.6f", (a + b) / 2 }') guest=$g" \
+      "rtt=$(awk -v a="$h1" -v b="$h2" 'BEGIN { printf "%.6f", b - a }')" >>"$d/meta"
+  done
+}
 
 result() { echo "RESULT stack=$1 event=$2 seconds=$3 recovered=$4 limit=$LIMIT"; }
 
@@ -95,21 +141,25 @@ ours | tutorial)
   load "$S"
   B=$(other "$A")
   log "$S: standby $A"
+  mark_logs
   t0=$(now)
   x node1 "crm node standby $A"
   timed_until "$S" standby_failover "$B" "$t0"
+  save_logs "$S" standby_failover "$t0"
   x node1 "crm node online $A"
   wait_for node1 "crm_mon -1r | grep -q 'Unpromoted: \\[ $A \\]'" 300 2
   wait_drbd "$A" 'cs:Connected ro:Secondary/Primary ds:UpToDate/UpToDate' 300 >/dev/null
   A=$B B=$(other "$B")
   log "$S: crash $A (qemu quit)"
+  mark_logs
   t0=$(now)
   lab mon "$A" quit >/dev/null 2>&1 || true
   out=$(timed_until "$S" crash_takeover "$B" "$t0")
   echo "$out"
+  save_logs "$S" crash_takeover "$t0" "$A"
   x "$B" "crm_mon -1r | grep -E 'p_mfs|p_vip|Promoted'" | sed "s/^/$S after crash: /"
   case $out in
-  *recovered=yes)
+  *recovered=yes*)
     log "$S: boot $A again; it rejoins and resyncs"
     lab up "$A" >/dev/null
     lab cluster-start "$A" >/dev/null

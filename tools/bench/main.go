@@ -649,8 +649,13 @@ func benchStackFailover(r *report, repo string) error {
 	ok := map[key]bool{}
 	var notes []string
 	limit := "?"
+	logs := stackLogsDir()
+	if err := os.RemoveAll(logs); err != nil {
+		return err
+	}
 	for _, stack := range []string{"prepare", "ours", "tutorial"} {
 		cmd := exec.Command(script, stack)
+		cmd.Env = append(os.Environ(), "BENCH_TIMELINES="+logs)
 		cmd.Stderr = os.Stderr
 		b, err := cmd.Output()
 		if err != nil {
@@ -705,6 +710,10 @@ func benchStackFailover(r *report, repo string) error {
 		}
 	}
 	r.charts = append(r.charts, group{title: "Whole-stack failover in the lab (seconds, recovered only)", unit: "s", bars: bars})
+	r.p("")
+	r.p("%s", stackGoals(secs[key{"ours", "standby_failover"}], ok[key{"ours", "standby_failover"}],
+		secs[key{"ours", "crash_takeover"}], ok[key{"ours", "crash_takeover"}],
+		secs[key{"tutorial", "standby_failover"}], ok[key{"tutorial", "standby_failover"}]))
 	if len(notes) > 0 {
 		r.p("")
 		r.p("What Pacemaker reported on the survivor after each crash:")
@@ -719,7 +728,11 @@ func benchStackFailover(r *report, repo string) error {
 	r.p("After a crash the master left no metadata.mfs: ocf:mfs:master starts it with `-a`; the LSB script")
 	r.p("runs `mfsmaster start`, which refuses, exits 0 all the same, and its `status` keeps saying running.")
 	r.p("")
-	return nil
+	served := func(stack, event string) (float64, bool) {
+		k := key{stack, event}
+		return secs[k], ok[k]
+	}
+	return stackTimelines(r, logs, served)
 }
 
 // bashTime reads bash's `times` format, 0m1.234s.

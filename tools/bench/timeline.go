@@ -29,7 +29,10 @@ var (
 	// "Nov 27 13:51:42.367 vm pacemaker-controld  [19635] (...) \tnotice: MESSAGE"
 	logLine   = regexp.MustCompile(`^(\w{3} +\d+ \d\d:\d\d:\d\d\.\d{3}) \S+ pacemaker-controld\s+\[\d+\] \([^)]*\)\s+\w+: (.*)$`)
 	requested = regexp.MustCompile(`^Requesting local execution of (\w+) operation for (\S+) on (\S+) \|.* op_key=(\S+)`)
-	result    = regexp.MustCompile(`^Result of (\w+) operation for (\S+) on (\S+): (.*?) \|.* key=(\S+) rc=(\d+)`)
+	// Pacemaker 2.1 ends the line "call=N key=KEY rc=RC"; 2.0 had
+	// "call=N key=KEY confirmed=B cib-update=N" with no rc: the result's
+	// text is then all there is (rcOf).
+	result = regexp.MustCompile(`^Result of (\w+) operation for (\S+) on (\S+): (.*?) \|.*?\bkey=(\S+)(?:.*?\brc=(\d+))?`)
 )
 
 // parseOps reads pacemaker.log (or the concatenated logs of several nodes)
@@ -62,7 +65,7 @@ func parseOps(r io.Reader, year int) ([]op, error) {
 		}
 		o := op{Action: q[1], Resource: q[2], Node: q[3], End: at, Start: at}
 		o.Result, _, _ = strings.Cut(q[4], " (")
-		o.RC, _ = strconv.Atoi(q[6])
+		o.RC = rcOf(q[6], o.Result)
 		o.Interval = keyInterval(q[5])
 		if s, ok := pending[q[3]+" "+q[5]]; ok {
 			o.Start = s
@@ -75,6 +78,47 @@ func parseOps(r io.Reader, year int) ([]op, error) {
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Start.Before(ops[j].Start) })
 	return ops, nil
+}
+
+// rcOf is the OCF exit code of a result line: its rc= field, or, on a
+// Pacemaker that logs none, the code its text names; -1 for a text it does
+// not know.
+func rcOf(rc, text string) int {
+	if n, err := strconv.Atoi(rc); err == nil {
+		return n
+	}
+	if n, ok := map[string]int{"ok": 0, "error": 1, "invalid parameter": 2,
+		"unimplemented feature": 3, "insufficient privileges": 4, "not installed": 5, "not configured": 6,
+		"not running": 7, "promoted": 8, "master": 8}[text]; ok {
+		return n
+	}
+	return -1
+}
+
+// failed says whether o's result is a failure: a probe that finds nothing
+// (7) and a promoted instance's monitor (8) are answers, not failures.
+func failed(o op) bool {
+	switch {
+	case o.RC == 0:
+		return false
+	case o.RC == 8 && (o.Action == "monitor" || o.Action == "probe"):
+		return false
+	case o.RC == 7 && o.Action == "probe":
+		return false
+	}
+	return true
+}
+
+// opColors gives each kind of action its colour in the waterfalls.
+var opColors = map[string]string{"start": "#2b7bb9", "stop": "#c0392b", "promote": "#27ae60", "demote": "#e67e22",
+	"notify": "#8e44ad", "probe": "#7f8c8d", "monitor": "#16a085"}
+
+// opColor is o's colour: its kind's, or red when it failed.
+func opColor(o op) string {
+	if failed(o) {
+		return "#e74c3c"
+	}
+	return opColors[o.Action]
 }
 
 // keyInterval is the interval of an operation key, RSC_ACTION_MS.
@@ -154,12 +198,7 @@ func waterfall(title string, ops []op) string {
 		if w < 2 {
 			w = 2
 		}
-		color := map[string]string{"start": "#2b7bb9", "stop": "#c0392b", "promote": "#27ae60", "demote": "#e67e22",
-			"notify": "#8e44ad", "probe": "#7f8c8d", "monitor": "#16a085"}[o.Action]
-		if o.RC != 0 && o.Action != "probe" {
-			color = "#e74c3c"
-		}
-		fmt.Fprintf(&b, `<rect class="op" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>`, x(o.Start), y+3, w, rowH-6, color)
+		fmt.Fprintf(&b, `<rect class="op" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"/>`, x(o.Start), y+3, w, rowH-6, opColor(o))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#333">%d ms</text>`+"\n", x(o.Start)+w+4, y+13, d.Milliseconds())
 	}
 	b.WriteString("</svg>\n")

@@ -343,7 +343,7 @@ func (in *instance) writeScore(ctx context.Context, want int, fresh bool) error 
 	}
 	now := in.a.Uptime()
 	attrd := in.a.AttrdID(in.note.Attrd)
-	if !fresh && in.note.Score != nil && *in.note.Score == want && in.note.Attrd == attrd &&
+	if !fresh && in.note.Score != nil && *in.note.Score == want && in.note.Attrd == attrd && in.note.ScoreOf == in.scorer.Resource &&
 		now >= time.Duration(in.note.ScoreUptime) && now-time.Duration(in.note.ScoreUptime) < in.a.ScoreRecheck {
 		return nil
 	}
@@ -356,7 +356,7 @@ func (in *instance) writeScore(ctx context.Context, want int, fresh bool) error 
 	if err != nil {
 		return err
 	}
-	in.note.Score, in.note.ScoreUptime, in.note.Attrd = &want, int64(now), attrd
+	in.note.Score, in.note.ScoreUptime, in.note.Attrd, in.note.ScoreOf = &want, int64(now), attrd, in.scorer.Resource
 	in.saveNote()
 	return nil
 }

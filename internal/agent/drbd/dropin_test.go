@@ -256,3 +256,27 @@ func TestReloadAdjusts(t *testing.T) {
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
 	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), s.drbdadm("adjust r0"), crmGet, crmSet("10000")}, s.fake.Calls())
 }
+
+// The note is kept per DRBD resource, but the score belongs to a Pacemaker
+// resource: a score written for one resource id must not stop another id
+// on the same DRBD resource (a renamed or re-created primitive, a second
+// instance) from writing its own. In the lab, monitors run by hand as
+// bench_mfs left node1 without any score for p_drbd_r0 for minutes, and
+// a standby failover could not promote node1 until a notify rewrote it.
+func TestScoreNoteOfAnotherResourceIdDoesNotHideTheScore(t *testing.T) {
+	s := newSim(t, "connected.node2.proc-drbd.txt")
+	other := "crm_attribute --promotion=bench_mfs -l reboot"
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n")).On(crmGet, noScore).On(crmSet("10000"), runner.OK("")).
+		On(other+" -G -q", noScore).On(other+" -v 10000", runner.OK(""))
+	var n int
+	o := s.run("monitor", "OCF_RESOURCE_INSTANCE", "bench_mfs")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Equal(t, []string{s.drbdadm("sh-minor r0"), other + " -G -q", other + " -v 10000"}, s.calls(&n))
+
+	o = s.run("monitor")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Equal(t, []string{crmGet, crmSet("10000")}, s.calls(&n), "p_drbd_r0 has no score yet")
+	o = s.run("monitor")
+	require.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Empty(t, s.calls(&n), "now it has: steady state again")
+}

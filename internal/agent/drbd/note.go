@@ -26,6 +26,10 @@ type note struct {
 	Score       *int   `json:"score,omitempty"`
 	ScoreUptime int64  `json:"score_uptime,omitempty"`
 	Attrd       string `json:"attrd,omitempty"`
+	// ScoreOf is the resource id the score was written for: the note is
+	// kept per DRBD resource, and another id on it (a renamed or
+	// re-created primitive) has a score of its own to write.
+	ScoreOf string `json:"score_of,omitempty"`
 }
 
 func notePath(dir, res string) string {
