@@ -6,19 +6,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	testrepo "github.com/ocf-mfs/ocf-mfs/test/repo"
 )
 
-var repo = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}()
+var repo = testrepo.Root()
 
 func need(t *testing.T, progs ...string) {
 	t.Helper()

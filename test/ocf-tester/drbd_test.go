@@ -6,12 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	testrepo "github.com/ocf-mfs/ocf-mfs/test/repo"
 )
 
 // TestOcfTesterDrbdSimulated runs ocf-tester against ocf:mfs:drbd, laid out
@@ -26,14 +27,13 @@ func TestOcfTesterDrbdSimulated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o755), st.Mode().Perm())
 
-	_, file, _, _ := runtime.Caller(0)
 	// The installed agent reads only the kernel's /proc/drbd; the one run
 	// here is built with the simdrbd tag, which reads the simulation's.
 	build := exec.Command("go", "build", "-tags", "simdrbd", "-o", agent, "./cmd/ocf-mfsdrbd")
-	build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+	build.Dir = testrepo.Root()
 	built, err := build.CombinedOutput()
 	require.NoError(t, err, "go build -tags simdrbd: %s", built)
-	sim := filepath.Join(filepath.Dir(file), "simdrbd")
+	sim := filepath.Join(testrepo.Root(), "test", "ocf-tester", "simdrbd")
 	state := t.TempDir()
 	require.NoError(t, os.Chmod(state, 0o755))
 	conf := filepath.Join(state, "drbd.conf")

@@ -7,12 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	testrepo "github.com/ocf-mfs/ocf-mfs/test/repo"
 )
 
 // need skips, or fails under CI, when a program the test drives is missing.
@@ -38,8 +39,7 @@ func need(t *testing.T, progs ...string) {
 // test exercises the installed layout operators get.
 func install(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	repo := filepath.Join(filepath.Dir(file), "..", "..")
+	repo := testrepo.Root()
 	root := t.TempDir()
 	// ocf-tester runs meta-data as user nobody, who must reach the agent.
 	for _, d := range []string{filepath.Dir(root), root} {

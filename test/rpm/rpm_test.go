@@ -6,12 +6,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	testrepo "github.com/ocf-mfs/ocf-mfs/test/repo"
 )
 
 // eval expands an rpm macro, so that the test expects each distribution's
@@ -32,8 +33,7 @@ func TestBinaryRPMContents(t *testing.T) {
 			t.Skipf("%s is not installed (apt-get install rpm rpmlint)", p)
 		}
 	}
-	_, file, _, _ := runtime.Caller(0)
-	repo := filepath.Join(filepath.Dir(file), "..", "..")
+	repo := testrepo.Root()
 	// make rpm fails unless rpmlint finds no error.
 	out, err := exec.Command("make", "-C", repo, "rpm").CombinedOutput()
 	require.NoError(t, err, "make rpm: %s", out)

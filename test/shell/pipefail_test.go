@@ -8,18 +8,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	testrepo "github.com/ocf-mfs/ocf-mfs/test/repo"
 )
 
-var repo = func() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}()
+var repo = testrepo.Root()
 
 var (
 	pipefail  = regexp.MustCompile(`^\s*set\s+(-[a-zA-Z]*o\s+pipefail|-o\s+pipefail)`)
