@@ -10,15 +10,12 @@ set -eu
 . "$(dirname "$0")/../../lab/lib.sh"
 . "$(dirname "$0")/mfs.sh"
 
-ATTR=master-p_drbd_r0
-score() { x "$1" "crm_attribute -N $1 -n $ATTR -l reboot -G -q 2>/dev/null" || true; }
-
 wait_crm node1 "p_mfs[[:space:]].*Started" 300
 P=$(locate p_fs)
 [ -n "$P" ] || { echo "p_fs runs nowhere"; exit 1; }
 S=$(other "$P")
-wait_for "$P" "[ \"\$(crm_attribute -N $P -n $ATTR -l reboot -G -q 2>/dev/null)\" = 10000 ]" 60
-log "before: $ATTR is $(score "$P") on $P (Primary), $(score "$S") on $S"
+score_is "$P" 10000 60
+log "before: $SCORE is $(score "$P") on $P (Primary), $(score "$S") on $S"
 
 pid=$(x "$P" 'pidof pacemaker-attrd')
 [ -n "$pid" ] || { echo "no pacemaker-attrd on $P"; exit 1; }
@@ -26,10 +23,10 @@ log "kill -9 pacemaker-attrd (pid $pid) on $P"
 x "$P" "kill -9 $pid"
 timer_start attrd_restart_score_back
 wait_for "$P" "p=\$(pidof pacemaker-attrd) && [ \"\$p\" != $pid ]" 60
-log "pacemaker-attrd is back on $P as pid $(x "$P" 'pidof pacemaker-attrd'); $ATTR reads '$(score "$P")' right after"
-wait_for "$P" "[ \"\$(crm_attribute -N $P -n $ATTR -l reboot -G -q 2>/dev/null)\" = 10000 ]" 40 1
+log "pacemaker-attrd is back on $P as pid $(x "$P" 'pidof pacemaker-attrd'); $SCORE reads '$(score "$P")' right after"
+score_is "$P" 10000 40
 timer_stop attrd_restart_score_back
-log "after: $ATTR is $(score "$P") on $P, $(score "$S") on $S"
+log "after: $SCORE is $(score "$P") on $P, $(score "$S") on $S"
 
 x "$P" "grep -q 'ro:Primary/' /proc/drbd" || { x "$P" 'cat /proc/drbd'; echo "DRBD on $P is no longer Primary"; exit 1; }
 [ "$(locate p_fs)" = "$P" ] || { echo "p_fs moved from $P to $(locate p_fs)"; exit 1; }

@@ -10,9 +10,6 @@ set -eu
 . "$(dirname "$0")/../../lab/lib.sh"
 . "$(dirname "$0")/mfs.sh"
 
-ATTR=master-p_drbd_r0
-score_is() { wait_for "$1" "[ \"\$(crm_attribute -N $1 -n $ATTR -l reboot -G -q 2>/dev/null)\" = $2 ]" "${3:-60}" 1; }
-
 wait_crm node1 "p_mfs[[:space:]].*Started" 300
 P=$(locate p_fs)
 S=$(other "$P")
@@ -26,7 +23,7 @@ timer_start diskless_score
 # One unpromoted-monitor interval (30 s) and the monitor's own time.
 score_is "$S" 10 60
 timer_stop diskless_score
-log "$ATTR on $S is 10 while Diskless; $P still $(x "$P" "sed -n 's/.*ro:\([A-Za-z]*\)\/.*/\1/p' /proc/drbd")"
+log "$SCORE on $S is 10 while Diskless; $P still $(x "$P" "sed -n 's/.*ro:\([A-Za-z]*\)\/.*/\1/p' /proc/drbd")"
 [ "$(locate p_fs)" = "$P" ] || { echo "p_fs moved from $P"; exit 1; }
 master_answers "$P"
 

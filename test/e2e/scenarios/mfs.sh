@@ -7,6 +7,14 @@ MNT=/mnt/mfs
 locate() { x node1 "crm_resource --locate -r $1" | sed -n 's/.* is running on: \([^ ]*\).*/\1/p' | head -1; }
 other() { [ "$1" = node1 ] && echo node2 || echo node1; }
 
+# SCORE is the promotion score ocf:mfs:drbd keeps for the lab's p_drbd_r0
+# (the master-<instance> attribute every Pacemaker from 1.1 to 3.0 reads).
+# score NODE prints its value on NODE, nothing when there is none;
+# score_is NODE VALUE [SECS] waits until it reads VALUE.
+SCORE=master-p_drbd_r0
+score() { x "$1" "crm_attribute -N $1 -n $SCORE -l reboot -G -q 2>/dev/null" || true; }
+score_is() { wait_for "$1" "[ \"\$(crm_attribute -N $1 -n $SCORE -l reboot -G -q 2>/dev/null)\" = $2 ]" "${3:-60}" 1; }
+
 # new_fs NODE [CMD]: ext4 on r0, made on NODE (Primary for the time), with
 # a master's DATA_PATH in /data/mfs seeded from the empty metadata MooseFS
 # ships; CMD runs while /data is mounted.
