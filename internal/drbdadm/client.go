@@ -112,24 +112,6 @@ func (c *Client) Disconnect(ctx context.Context, res string) error {
 	return err
 }
 
-// Minor returns the device minor of the resource's (first) volume, from
-// drbd.conf, without needing the kernel module.
-func (c *Client) Minor(ctx context.Context, res string) (int, error) {
-	out, err := c.check(ctx, nil, "sh-minor", res)
-	if err != nil {
-		return 0, err
-	}
-	first := strings.Fields(out.Stdout)
-	if len(first) == 0 {
-		return 0, fmt.Errorf("drbdadm sh-minor %s: no minor printed", res)
-	}
-	n, err := strconv.Atoi(first[0])
-	if err != nil {
-		return 0, fmt.Errorf("drbdadm sh-minor %s: %q is not a minor", res, first[0])
-	}
-	return n, nil
-}
-
 // Minors returns the device minor of every volume of the resource, in the
 // order drbdadm lists volumes (the order of LowerDevices), from drbd.conf.
 func (c *Client) Minors(ctx context.Context, res string) ([]int, error) {

@@ -49,19 +49,6 @@ func TestSecondaryWhileOpenFails(t *testing.T) {
 	assert.Contains(t, ce.Result.Stderr, "held open")
 }
 
-func TestMinor(t *testing.T) {
-	f := (&runner.Fake{}).On("drbdadm sh-minor r0", runner.OK("0\n")).On("drbdadm sh-minor bad", runner.OK("\n")).
-		On("drbdadm sh-minor x", runner.OK("zero\n"))
-	c := &Client{Runner: f}
-	n, err := c.Minor(context.Background(), "r0")
-	require.NoError(t, err)
-	assert.Equal(t, 0, n)
-	_, err = c.Minor(context.Background(), "bad")
-	assert.ErrorContains(t, err, "no minor printed")
-	_, err = c.Minor(context.Background(), "x")
-	assert.ErrorContains(t, err, "is not a minor")
-}
-
 func TestMinorNames(t *testing.T) {
 	f := (&runner.Fake{}).On("drbdadm -c /etc/x.conf sh-resources", runner.OK("r0 data\ngone\n")).
 		On("drbdadm -c /etc/x.conf sh-minor r0", runner.OK("0\n")).
