@@ -21,6 +21,10 @@ export LAB=${LAB:-/tmp/ocf-mfs-lab}
 lab() { "$LAB_SH" "$@"; }
 x() { "$LAB_SH" exec "$@"; }
 
+# put NODE FILE: stdin becomes FILE in NODE, byte for byte, its folder
+# made if missing (lab exec passes a command line, not stdin).
+put() { x "$1" "mkdir -p \$(dirname $2) && echo $(base64 -w0) | base64 -d >$2"; }
+
 now() { date +%s.%N; }
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 

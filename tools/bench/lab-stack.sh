@@ -44,11 +44,6 @@ status) mfsmaster -c $CFG test ;;
 esac
 exit 0'
 
-# put NODE FILE: stdin becomes FILE in NODE (lab exec passes no stdin).
-put() { x "$1" "cat >$2 <<'EOF_OCF_MFS_BENCH'
-$(cat)
-EOF_OCF_MFS_BENCH"; }
-
 # serving_cond: the node holds the VIP and a client there gets an answer.
 serving_cond() { echo "ip -o addr show dev eth0 | grep -q ' $VIP/' && $ANSWERS"; }
 

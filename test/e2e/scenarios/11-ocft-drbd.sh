@@ -66,18 +66,16 @@ linbit=$(printf '%s\n' "$packaged" | fill | sed -e '/^[[:space:]]*InstallPackage
 $META")
 mfs=$(printf '%s\n' "$linbit" | sed 's|^\([[:space:]]*AgentRoot\) .*|\1 /usr/lib/ocf/resource.d/mfs|')
 ours=$(sed -e "s|@NAME_1@|node1|; s|@IP_1@|$IP1|; s|@DISK_1@|${DISK[node1]}|; s|@NAME_2@|node2|; s|@IP_2@|$IP2|; s|@DISK_2@|${DISK[node2]}|" "$CFG")
-# put NODE FILE TEXT: lab.sh exec passes a command line, not stdin.
-put() { x "$1" "mkdir -p \$(dirname $2) && echo $(printf '%s\n' "$3" | base64 -w0) | base64 -d >$2"; }
-put node1 $W/cfg/drbd.linbit "$linbit"
-put node1 $W/cfg/drbd.mfs "$mfs"
-put node1 $W/cfg/drbd.ours "$ours"
+put node1 $W/cfg/drbd.linbit <<<"$linbit"
+put node1 $W/cfg/drbd.mfs <<<"$mfs"
+put node1 $W/cfg/drbd.ours <<<"$ours"
 
 # peer_up CONF RES: the resource up on node2, as ocft's setup leaves it on
 # node1: ocft runs the setup on its own node only.
 peer_up() {
   local body
   body=$(x node1 "cat $W/cfg/$1" | sed -n '/^SETUP-AGENT/,/^EOF/p' | sed '1,2d;$d' | sed 's/^\t//')
-  put node2 "$W/$2.conf" "$body"
+  put node2 "$W/$2.conf" <<<"$body"
   x node2 "mkdir -p /run/resource-agents
     sed -i -e 's|\$NAME_1|node1|g; s|\$IP_1|$IP1|g; s|\$DISK_1|${DISK[node1]}|g; s|\$PORT_1|5735|g; s|\$DEVICE_1|/dev/drbd9|g' \
       -e 's|\$NAME_2|node2|g; s|\$IP_2|$IP2|g; s|\$DISK_2|${DISK[node2]}|g; s|\$PORT_2|5735|g; s|\$DEVICE_2|/dev/drbd9|g' $W/$2.conf
