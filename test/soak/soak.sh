@@ -58,7 +58,10 @@ log "stack ready after $((SECONDS - t0))s"
 
 fenceflag=()
 [ $FENCE = 1 ] && fenceflag=(-fencing)
-"$SOAK_BIN" run -rounds "$ROUNDS" -seed "$SEED" -faults "${SOAK_FAULTS:-all}" "${fenceflag[@]}" \
+# After a partition's first fencing, a second could follow until the
+# first fencer's msgwait has passed.
+msgwait=$(sed -n 's/^LAB_SBD_MSGWAIT=//p' "$REPO/test/lab/guest/sbd.default")
+"$SOAK_BIN" run -rounds "$ROUNDS" -seed "$SEED" -faults "${SOAK_FAULTS:-all}" "${fenceflag[@]}" -fence-wait "$((msgwait + 5))s" \
   -lab "$REPO/test/lab/lab.sh" -bin "$SOAK_BIN" -o "${SOAK_OUT-$REPO/docs/benchmarks.md}"
 rc=$?
 log "soak done in $((SECONDS - t0))s (exit $rc)"

@@ -29,9 +29,12 @@ type Driver struct {
 	Fencing bool
 	Settle  time.Duration // how long a round may take to settle before it needs a human
 	Warmup  time.Duration // client writing before the fault
-	Log     func(format string, a ...any)
-	Sleep   func(time.Duration) // time.Sleep; tests pass a fake
-	Now     func() time.Time    // time.Now; tests pass a fake
+	// FenceWait is how long a second fencing could still follow the first
+	// in a partition: the lab's SBD msgwait and a margin.
+	FenceWait time.Duration
+	Log       func(format string, a ...any)
+	Sleep     func(time.Duration) // time.Sleep; tests pass a fake
+	Now       func() time.Time    // time.Now; tests pass a fake
 
 	records []byte // every client's record so far, whole lines only
 }
@@ -296,7 +299,7 @@ func (d *Driver) partition(hold time.Duration) error {
 	}
 	if len(dead) == 1 {
 		// A second fencing would come within sbd's msgwait: wait it out.
-		d.sleep(45 * time.Second)
+		d.sleep(d.FenceWait)
 		if !d.Lab.Alive(Other(dead[0])) {
 			dead = append(dead, Other(dead[0]))
 		}

@@ -158,8 +158,16 @@ func TestRoundPartitionOneFenced(t *testing.T) {
 		}
 		return healthy(a)
 	}
-	r := testDriver(f, dir).Round(Step{Round: 1, Fault: FaultPartition, Hold: 90 * time.Second})
+	d := testDriver(f, dir)
+	d.FenceWait = 25 * time.Second
+	var slept []time.Duration
+	d.Sleep = func(t time.Duration) { slept = append(slept, t) }
+	r := d.Round(Step{Round: 1, Fault: FaultPartition, Hold: 90 * time.Second})
 	assert.Empty(t, r.Human)
+	// The survivor is watched as long as a second fencing could still come
+	// (the lab's msgwait and a margin), not a fixed time.
+	assert.Contains(t, slept, 25*time.Second)
+	assert.NotContains(t, slept, 45*time.Second)
 	assert.Equal(t, []string{"mon node1 set_link n0 off", "mon node2 set_link n0 off", "mon node1 set_link n0 on"}, f.called("set_link"))
 	assert.Equal(t, []string{"up node2", "cluster-start node2"}, append(f.called("up node"), f.called("cluster-start")...))
 }

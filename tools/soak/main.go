@@ -56,7 +56,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	labSh := fs.String("lab", "test/lab/lab.sh", "lab.sh")
 	bin := fs.String("bin", "", "this program's path as the guests see it (default: its own)")
 	settle := fs.Duration("settle", 7*time.Minute, "how long a round may take to settle")
-	warmup := fs.Duration("warmup", 10*time.Second, "client writes before each fault")
+	warmup := fs.Duration("warmup", 5*time.Second, "client writes before each fault")
+	fenceWait := fs.Duration("fence-wait", 45*time.Second, "after a partition's first fencing, how long a second one could follow (SBD msgwait and a margin)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -83,7 +84,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "[%s] %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, a...))
 	}
 	d := &Driver{Lab: &Lab{Script: *labSh, Dir: labDir, Log: logf}, Bin: self, Fencing: *fencing,
-		Settle: *settle, Warmup: *warmup, Log: logf}
+		Settle: *settle, Warmup: *warmup, FenceWait: *fenceWait, Log: logf}
 	steps := Schedule(*seed, *rounds, kinds)
 	logf("soak: seed %d, %d rounds: %v", *seed, len(steps), steps)
 	sum := Summary{Seed: *seed, Planned: len(steps), Fencing: *fencing, Date: time.Now()}

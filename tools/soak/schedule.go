@@ -39,9 +39,9 @@ type Step struct {
 // DRBD to notice (its ack timeout is 6 s) while corosync, whose packets
 // still pass, never sees a fault; a partition lasts until fencing acted.
 var holdRange = map[Fault][2]time.Duration{
-	FaultSigstop:   {15 * time.Second, 30 * time.Second},
-	FaultReplLink:  {8 * time.Second, 15 * time.Second},
-	FaultHungAttr:  {40 * time.Second, 60 * time.Second},
+	FaultSigstop:   {12 * time.Second, 20 * time.Second},
+	FaultReplLink:  {8 * time.Second, 12 * time.Second},
+	FaultHungAttr:  {35 * time.Second, 45 * time.Second},
 	FaultPartition: {90 * time.Second, 90 * time.Second},
 }
 
