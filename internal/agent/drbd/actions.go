@@ -402,10 +402,34 @@ func (a *Agent) Notify(ctx context.Context, r *ocf.Request) error {
 			r.Log.Infof("reconnecting %s to the started peer", in.p.res)
 		}
 	}
+	peerStopped := slices.ContainsFunc(n.Stop, func(p ocf.Peer) bool { return p.Uname != "" && p.Uname != self })
+	if n.Type == "post" && n.Operation == "stop" && peerStopped && in.keepsScoreAfterPeerStop(dev) {
+		r.Log.Debugf("peer of %s stopped: the score stays until a monitor finds this node still unpromoted", in.p.res)
+		return nil
+	}
 	if n.Type == "post" {
 		if err := in.updateScore(ctx, dev, false); err != nil {
 			r.Log.Warnf("promotion score: %v", err)
 		}
 	}
 	return nil
+}
+
+// keepsScoreAfterPeerStop tells whether the post-stop notify may leave the
+// score as it is when it would only drop from "as good as it gets" to
+// "peer unknown". Pacemaker is then in the middle of a failover to this
+// node: any score written aborts its transition, and this drop would be
+// undone by the promote that follows (a Primary scores the best again), at
+// a crm_attribute run and a recalculation each. The drop tells Pacemaker
+// nothing it can act on: the peer that stopped has no score left, and this
+// node, up to date and connected until the peer went, is the one to
+// promote. A monitor writes "peer unknown" if the node stays unpromoted.
+func (in *instance) keepsScoreAfterPeerStop(dev drbdproc.Device) bool {
+	vols := in.vols
+	if len(vols) == 0 {
+		vols = []drbdproc.Device{dev}
+	}
+	sc := in.p.scores
+	v := sc.Judge(vols, in.p.peerPrimaryRemoves)
+	return !v.Keep && v.Score == sc.PeerUnknown && sc.PeerUnknown > 0 && sc.PeerUnknown < sc.Best && in.noted(sc.Best)
 }

@@ -336,6 +336,15 @@ func (in *instance) updateScore(ctx context.Context, dev drbdproc.Device, fresh 
 	return in.writeScore(ctx, v.Score, fresh)
 }
 
+// noted tells whether this agent's note says score is in the CIB now: it
+// wrote it for this resource id, to the attribute daemon still running,
+// since this boot.
+func (in *instance) noted(score int) bool {
+	now := in.a.Uptime()
+	return in.note.Score != nil && *in.note.Score == score && in.note.Attrd == in.a.AttrdID(in.note.Attrd) &&
+		in.note.ScoreOf == in.scorer.Resource && now >= time.Duration(in.note.ScoreUptime)
+}
+
 // writeScore sets score, or removes the score when it is 0 or less.
 func (in *instance) writeScore(ctx context.Context, want int, fresh bool) error {
 	if want <= 0 {
@@ -343,8 +352,7 @@ func (in *instance) writeScore(ctx context.Context, want int, fresh bool) error 
 	}
 	now := in.a.Uptime()
 	attrd := in.a.AttrdID(in.note.Attrd)
-	if !fresh && in.note.Score != nil && *in.note.Score == want && in.note.Attrd == attrd && in.note.ScoreOf == in.scorer.Resource &&
-		now >= time.Duration(in.note.ScoreUptime) && now-time.Duration(in.note.ScoreUptime) < in.a.ScoreRecheck {
+	if !fresh && in.noted(want) && now-time.Duration(in.note.ScoreUptime) < in.a.ScoreRecheck {
 		return nil
 	}
 	var err error

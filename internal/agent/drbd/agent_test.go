@@ -657,3 +657,45 @@ func TestMonitorJudgesEveryVolumeOfAn84Resource(t *testing.T) {
 	assert.Equal(t, ocf.Success, o.code, o.stderr)
 	assert.Contains(t, s.fake.Calls(), crmSet(strconv.Itoa(onlyFirst.Score)))
 }
+
+// A standby failover, seen from the survivor. Every score written while
+// Pacemaker runs the failover aborts its transition (a transient attribute
+// changed), and each write costs a crm_attribute run on the critical path.
+// The peer that stops cleanly leaves this node with every change it had
+// (connected and UpToDate until the end), so the score it had is still
+// true: the post-stop notify and the promote write nothing. Only a monitor
+// lowers the score to "peer unknown" later, when the node is still not
+// promoted.
+func TestStandbyFailoverWritesNoScoreOnTheSurvivor(t *testing.T) {
+	s := newSim(t, "connected.node2.proc-drbd.txt") // Secondary/Primary, UpToDate/UpToDate
+	s.fake.On(s.drbdadm("sh-minor r0"), runner.OK("0\n"))
+	s.fake.On(crmGet, runner.OK("10000\n"))
+	s.fake.On(crmSet("1000"), runner.OK(""))
+	s.fake.On(crmSet("10000"), runner.OK(""))
+	s.fake.On(s.drbdadm("primary r0"), runner.OK(""))
+	require.Equal(t, ocf.Success, s.run("monitor").code)
+	n := len(s.fake.Calls())
+
+	// The peer demoted and went down: WFConnection, Secondary/Unknown.
+	s.setProc("partitioned.node2.proc-drbd.txt")
+	postStop := []string{"OCF_RESKEY_CRM_meta_interval", "0", "OCF_RESKEY_CRM_meta_notify_type", "post",
+		"OCF_RESKEY_CRM_meta_notify_operation", "stop",
+		"OCF_RESKEY_CRM_meta_notify_stop_uname", "node1", "OCF_RESKEY_CRM_meta_notify_stop_resource", "p_drbd_r0:0"}
+	o := s.run("notify", postStop...)
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Empty(t, s.calls(&n), "the post-stop notify of a clean stop writes no score")
+
+	s.fake.Hook = func(argv string) {
+		if argv == s.drbdadm("primary r0") {
+			s.setProc("partitioned.node1.proc-drbd.txt") // Primary, peer gone
+		}
+	}
+	o = s.run("promote", "OCF_RESKEY_CRM_meta_interval", "0")
+	assert.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Equal(t, []string{s.drbdadm("primary r0")}, s.calls(&n), "the promote keeps the score it found")
+
+	// Had it stayed Secondary, its monitor says "peer unknown".
+	s.setProc("partitioned.node2.proc-drbd.txt")
+	require.Equal(t, ocf.Success, s.run("monitor").code)
+	assert.Equal(t, []string{crmGet, crmSet("1000")}, s.calls(&n))
+}
