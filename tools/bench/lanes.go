@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -198,6 +199,9 @@ func lanes(title, note string, fault, served time.Time, ops []op) string {
 	if note != "" {
 		notes = strings.Split(note, "; ")
 	}
+	if slices.ContainsFunc(ops, func(o op) bool { return o.Own > 0 }) {
+		notes = append(notes, "hatched: mfsmaster's own time inside the action (ocf:mfs:master logs it)")
+	}
 	top := 52 + textH*max(0, len(notes)-1)
 	plotW := float64(width - labelW - right)
 	end := fault.Add(time.Second)
@@ -256,6 +260,9 @@ func lanes(title, note string, fault, served time.Time, ops []op) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="10">`+"\n", width, h)
+	// Hatching marks the time a program spent inside an action of ours.
+	b.WriteString(`<defs><pattern id="own" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
+		`<rect width="4" height="4" fill="#fff" fill-opacity="0.35"/><line x1="0" y1="0" x2="0" y2="4" stroke="#000" stroke-opacity="0.5" stroke-width="1.5"/></pattern></defs>` + "\n")
 	fmt.Fprintf(&b, `<text x="6" y="16" font-size="13" font-weight="bold">%s</text>`+"\n", html.EscapeString(title))
 	for i, n := range notes {
 		fmt.Fprintf(&b, `<text x="6" y="%d" fill="#555">%s</text>`+"\n", 30+textH*i, html.EscapeString(n))
@@ -286,6 +293,14 @@ func lanes(title, note string, fault, served time.Time, ops []op) string {
 			fmt.Fprintf(&b, `<rect class="op" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>`+"\n",
 				x(p.o.Start), y+3, w, barH, opColor(p.o), html.EscapeString(fmt.Sprintf("%s %s %s: %s, %d ms",
 					p.o.Node, p.o.Resource, p.o.Action, p.o.Result, p.o.End.Sub(p.o.Start).Milliseconds())))
+			if p.o.Own > 0 {
+				// The program's own time ends the bar: mfsmaster's exit is
+				// the last of a stop, and a start ends with one probe.
+				fmt.Fprintf(&b, `<rect class="own" x="%.1f" y="%d" width="%.1f" height="%d" fill="url(#own)"><title>%s</title></rect>`+"\n",
+					x(p.o.End.Add(-p.o.Own)), y+3, max(1.5, x(p.o.End)-x(p.o.End.Add(-p.o.Own))), barH,
+					html.EscapeString(fmt.Sprintf("%s %s %s: mfsmaster itself: %d ms of %d ms", p.o.Node, p.o.Resource, p.o.Action,
+						p.o.Own.Milliseconds(), p.o.End.Sub(p.o.Start).Milliseconds())))
+			}
 			if p.row >= 0 {
 				fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="#333">%s</text>`+"\n", p.lx, y+barH+3+textH*(p.row+1), html.EscapeString(shortOp(p.o)))
 			}
@@ -318,6 +333,9 @@ func steps(fault time.Time, ops []op) string {
 			action += " " + o.Interval.String()
 		}
 		s := fmt.Sprintf("%s %s %s %.1f–%.1f s", o.Node, o.Resource, action, max(0, o.Start.Sub(fault).Seconds()), o.End.Sub(fault).Seconds())
+		if o.Own > 0 {
+			s += fmt.Sprintf(" (mfsmaster itself %.1f s)", o.Own.Seconds())
+		}
 		if failed(o) {
 			s += " (" + o.Result + ")"
 		}

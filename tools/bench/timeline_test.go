@@ -82,3 +82,36 @@ func TestWaterfallDrawsEveryOp(t *testing.T) {
 	require.Equal(t, len(ops), strings.Count(svg, "<rect class=\"op\""))
 	require.Contains(t, svg, "vm b_mfs start")
 }
+
+// ocf:mfs:master logs how long mfsmaster itself took in a stop (from
+// SIGTERM to its exit) and in a start ("mfsmaster start"), so that a
+// failover's timeline can show which part of the master's step is
+// MooseFS's and which is the agent's. Built from real lines of the lab's
+// pacemaker.log; the two agent lines with the figures are synthetic, in
+// the format the agent now writes.
+const ownTimeLog = `Nov 27 17:19:46.247 node1 pacemaker-controld  [380] (do_lrm_rsc_op) 	notice: Requesting local execution of stop operation for p_mfs on node1 | transition_key=13:8:0:19edd6e9-cb03-4b42-ad53-86310da3fb0d op_key=p_mfs_stop_0
+Nov 27 17:19:46 master(p_mfs)[3326]: INFO: sending SIGTERM to mfsmaster (pid 3091)
+Nov 27 17:19:49 master(p_mfs)[3326]: INFO: mfsmaster (pid 3091) exited 2.71 s after SIGTERM
+Nov 27 17:19:49 master(p_mfs)[3326]: INFO: mfsmaster stopped
+Nov 27 17:19:49.247 node1 pacemaker-controld  [380] (log_executor_event) 	notice: Result of stop operation for p_mfs on node1: ok | CIB update 79, graph action confirmed; call=34 key=p_mfs_stop_0 rc=0
+Nov 27 17:20:00.776 node1 pacemaker-controld  [368] (do_lrm_rsc_op) 	notice: Requesting local execution of start operation for p_mfs on node1 | transition_key=5:10:0:19edd6e9-cb03-4b42-ad53-86310da3fb0d op_key=p_mfs_start_0
+Nov 27 17:20:02 master(p_mfs)[828]: INFO: mfsmaster 3.0.117 started (pid 838, recovery false); mfsmaster start took 1.05 s
+Nov 27 17:20:02.172 node1 pacemaker-controld  [368] (log_executor_event) 	notice: Result of start operation for p_mfs on node1: ok | CIB update 32, graph action confirmed; call=32 key=p_mfs_start_0 rc=0
+`
+
+func TestParseOpsTakesMfsmastersOwnTime(t *testing.T) {
+	ops, err := parseOps(strings.NewReader(ownTimeLog), 2026)
+	require.NoError(t, err)
+	require.Len(t, ops, 2)
+	require.Equal(t, "stop", ops[0].Action)
+	require.Equal(t, 2710*time.Millisecond, ops[0].Own)
+	require.Equal(t, "start", ops[1].Action)
+	require.Equal(t, 1050*time.Millisecond, ops[1].Own)
+
+	fault := ops[0].Start.Add(-time.Second)
+	svg := lanes("standby", "", fault, time.Time{}, ops)
+	require.Equal(t, 2, strings.Count(svg, `class="own"`), svg)
+	require.Contains(t, svg, "mfsmaster itself: 2710 ms")
+	require.Contains(t, svg, "hatched: mfsmaster&#39;s own time")
+	require.Contains(t, steps(fault, ops), "p_mfs stop 1.0–4.0 s (mfsmaster itself 2.7 s)")
+}

@@ -171,6 +171,9 @@ func TestLifecycleWithRealMaster(t *testing.T) {
 	o := run(t, a, l.env, "start")
 	require.Equal(t, ocf.Success, o.code, o.stderr)
 	pid := l.pid(t)
+	// How long mfsmaster itself took, apart from the agent: a failover's
+	// timeline shows what is MooseFS's time and what is ours.
+	assert.Regexp(t, fmt.Sprintf(`mfsmaster \S+ started \(pid %d, recovery false\); mfsmaster start took \d+\.\d\d s`, pid), o.stderr)
 	assert.Equal(t, ocf.Success, run(t, a, l.env, "monitor").code)
 	assert.Equal(t, ocf.Success, run(t, a, l.env, "monitor", "OCF_CHECK_LEVEL", "20").code)
 
@@ -184,6 +187,7 @@ func TestLifecycleWithRealMaster(t *testing.T) {
 
 	o = run(t, a, l.env, "stop")
 	require.Equal(t, ocf.Success, o.code, o.stderr)
+	assert.Regexp(t, fmt.Sprintf(`mfsmaster \(pid %d\) exited \d+\.\d\d s after SIGTERM`, pid), o.stderr)
 	assert.FileExists(t, filepath.Join(l.data(), "metadata.mfs"), "a clean stop stores the metadata")
 	assert.True(t, gone(pid), "pid %d survived the stop", pid)
 	assert.Equal(t, ocf.NotRunning, run(t, a, l.env, "monitor").code)
