@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
@@ -241,20 +242,31 @@ func (c *Constraint) FencesAllBut(node string) bool {
 		c.Attr == "#uname" && c.Op == "ne" && c.Node == node
 }
 
-// Query returns the rsc_location with id, nil when there is none.
-func (c *Client) Query(ctx context.Context, id string) (*Constraint, error) {
-	argv := []string{"-Q", "--xpath", "//rsc_location[@id=" + xpathLiteral(id) + "]"}
+// xpath runs cibadmin -Q --xpath with extra arguments. Outcomes: what it
+// printed and true; false when nothing matched; an error naming what
+// was asked for otherwise.
+func (c *Client) xpath(ctx context.Context, what, path string, extra ...string) ([]byte, bool, error) {
+	argv := append([]string{"-Q", "--xpath", path}, extra...)
 	out, err := c.run(ctx, "cibadmin", argv...)
 	if err != nil {
-		return nil, fmt.Errorf("cibadmin query %s: %w", id, err)
+		return nil, false, fmt.Errorf("cibadmin query %s: %w", what, err)
 	}
 	switch out.ExitCode {
 	case 0:
-		return ParseConstraint([]byte(out.Stdout))
+		return []byte(out.Stdout), true, nil
 	case exitNoSuchObject:
-		return nil, nil
+		return nil, false, nil
 	}
-	return nil, runner.NewCommandError(out, "cibadmin", argv...)
+	return nil, false, runner.NewCommandError(out, "cibadmin", argv...)
+}
+
+// Query returns the rsc_location with id, nil when there is none.
+func (c *Client) Query(ctx context.Context, id string) (*Constraint, error) {
+	doc, found, err := c.xpath(ctx, id, "//rsc_location[@id="+xpathLiteral(id)+"]")
+	if !found {
+		return nil, err
+	}
+	return ParseConstraint(doc)
 }
 
 // Create adds a constraint; ErrExists when its id is taken.
@@ -377,18 +389,61 @@ func (n *NodeState) CleanDown() bool {
 
 // NodeState returns the node_state of node, nil when the CIB has none.
 func (c *Client) NodeState(ctx context.Context, node string) (*NodeState, error) {
-	argv := []string{"-Q", "--xpath", "//node_state[@uname=" + xpathLiteral(node) + "]", "--no-children"}
-	out, err := c.run(ctx, "cibadmin", argv...)
-	if err != nil {
-		return nil, fmt.Errorf("cibadmin query node_state %s: %w", node, err)
+	doc, found, err := c.xpath(ctx, "node_state "+node, "//node_state[@uname="+xpathLiteral(node)+"]", "--no-children")
+	if !found {
+		return nil, err
 	}
-	switch out.ExitCode {
-	case 0:
-		return ParseNodeState([]byte(out.Stdout))
-	case exitNoSuchObject:
-		return nil, nil
+	return ParseNodeState(doc)
+}
+
+// lrmResource is a resource's operation history on one node, as the
+// status section keeps it.
+type lrmResource struct {
+	Ops []struct {
+		Operation string `xml:"operation,attr"`
+		CallID    string `xml:"call-id,attr"`
+		RC        string `xml:"rc-code,attr"`
+		OpStatus  string `xml:"op-status,attr"`
+	} `xml:"lrm_rsc_op"`
+}
+
+// ParseStoppedCleanly reads one lrm_resource element and reports whether
+// the operation Pacemaker ran last on it (the highest call id) is a stop
+// that succeeded: the resource is down on that node because Pacemaker took
+// it down. Anything else, including a pending operation (call id -1), is
+// false.
+func ParseStoppedCleanly(doc []byte) (bool, error) {
+	var r lrmResource
+	if err := xml.Unmarshal(doc, &r); err != nil {
+		return false, fmt.Errorf("parse lrm_resource: %w", err)
 	}
-	return nil, runner.NewCommandError(out, "cibadmin", argv...)
+	last, lastID := -1, -1
+	for i, op := range r.Ops {
+		id, err := strconv.Atoi(op.CallID)
+		if err != nil || id < 0 {
+			return false, nil
+		}
+		if id > lastID {
+			last, lastID = i, id
+		}
+	}
+	if last < 0 {
+		return false, nil
+	}
+	op := r.Ops[last]
+	return op.Operation == "stop" && op.RC == "0" && op.OpStatus == "0", nil
+}
+
+// StoppedOn reports whether the CIB records that Pacemaker stopped
+// primitive on node, and nothing since (ParseStoppedCleanly); false when
+// the node has no history of it.
+func (c *Client) StoppedOn(ctx context.Context, node, primitive string) (bool, error) {
+	doc, found, err := c.xpath(ctx, "history of "+primitive+" on "+node,
+		"//node_state[@uname="+xpathLiteral(node)+"]//lrm_resource[@id="+xpathLiteral(primitive)+"]")
+	if !found {
+		return false, err
+	}
+	return ParseStoppedCleanly(doc)
 }
 
 // Delete removes the rsc_location with id; a missing one is fine

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -130,4 +131,28 @@ func TestQueryXPathQuotesID(t *testing.T) {
 	c, err := (&Client{Runner: f}).Query(context.Background(), `x']|//*|x['`)
 	require.NoError(t, err)
 	assert.Nil(t, c)
+}
+
+func TestParseStoppedCleanly(t *testing.T) {
+	stopped, err := ParseStoppedCleanly([]byte(fixture(t, "lrm_resource-drbd-stopped-2.1.5.xml")))
+	require.NoError(t, err)
+	assert.True(t, stopped, "the standby's stop is the last operation, though a promoted monitor is still on record")
+	started, err := ParseStoppedCleanly([]byte(fixture(t, "lrm_resource-drbd-started-2.1.5.xml")))
+	require.NoError(t, err)
+	assert.False(t, started)
+
+	// Synthetic, from the stopped capture: a stop that failed, and one
+	// still pending, prove nothing.
+	failed := strings.Replace(fixture(t, "lrm_resource-drbd-stopped-2.1.5.xml"), `rc-code="0" op-status="0" interval="0" last-rc-change="1795808019"`, `rc-code="1" op-status="0" interval="0" last-rc-change="1795808019"`, 1)
+	require.NotEqual(t, fixture(t, "lrm_resource-drbd-stopped-2.1.5.xml"), failed)
+	got, err := ParseStoppedCleanly([]byte(failed))
+	require.NoError(t, err)
+	assert.False(t, got)
+	pending := strings.Replace(fixture(t, "lrm_resource-drbd-stopped-2.1.5.xml"), `call-id="80"`, `call-id="-1"`, 1)
+	got, err = ParseStoppedCleanly([]byte(pending))
+	require.NoError(t, err)
+	assert.False(t, got)
+
+	_, err = ParseStoppedCleanly([]byte("<lrm_resource"))
+	assert.Error(t, err)
 }

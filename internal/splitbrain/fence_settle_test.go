@@ -54,3 +54,43 @@ func TestFencePeerWaitsOutAPartitionBeforeAnswering(t *testing.T) {
 		assert.Equal(t, 5, h.FencePeer(context.Background()))
 	})
 }
+
+// Found by make soak: with fencing resource-and-stonith, every standby
+// failover spent 18 s in the survivor's promote. The peer's DRBD went down
+// because Pacemaker stopped it (the standby), DRBD asked fence-peer before
+// promoting, and fence-peer waited out the whole settle time, though the
+// disconnect was that stop, recorded in the CIB by a cluster that could
+// still talk to the peer: not a lost link that corosync had yet to notice.
+// A peer whose instance of the clone Pacemaker recorded stopped gets 4 at
+// once; one whose instance runs (a lost replication link) is still waited
+// for.
+func TestFencePeerAnswersAtOnceWhenPacemakerStoppedThePeer(t *testing.T) {
+	resources := runner.OK(crmFixture(t, "cibadmin-Q-resources.xml"))
+	const lrmQuery = "cibadmin -Q --xpath //node_state[@uname='node2']//lrm_resource[@id='p_drbd_r0']"
+	setup := func(lrm runner.Answer) (*runner.Fake, *Handlers) {
+		f := (&runner.Fake{}).On("cibadmin -Q -o resources", resources).On(dialectQuery, cibRoot(t, "1")).
+			On(createNode1, runner.OK("")).On(peerStateQuery, runner.OK(peerOnline)).On(lrmQuery, lrm)
+		h, _ := handlers(t, f, lostPeer, nil)
+		h.Settle, h.FenceWait, h.Poll = 300*time.Millisecond, time.Second, time.Millisecond
+		return f, h
+	}
+	t.Run("standby: the peer's instance stopped by Pacemaker", func(t *testing.T) {
+		f, h := setup(runner.OK(crmFixture(t, "lrm_resource-drbd-stopped-2.1.5.xml")))
+		start := time.Now()
+		assert.Equal(t, 4, h.FencePeer(context.Background()))
+		assert.Less(t, time.Since(start), 300*time.Millisecond, "no settle wait")
+		assert.Contains(t, f.Calls(), createNode1, "the constraint is placed all the same")
+	})
+	t.Run("replication link lost: the peer's instance runs", func(t *testing.T) {
+		_, h := setup(runner.OK(crmFixture(t, "lrm_resource-drbd-started-2.1.5.xml")))
+		start := time.Now()
+		assert.Equal(t, 4, h.FencePeer(context.Background()))
+		assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+	})
+	t.Run("history unreadable: waited for", func(t *testing.T) {
+		_, h := setup(runner.Exit(1, "Signon to CIB failed: Transport endpoint is not connected\n"))
+		start := time.Now()
+		assert.Equal(t, 4, h.FencePeer(context.Background()))
+		assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+	})
+}

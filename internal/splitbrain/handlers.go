@@ -268,7 +268,7 @@ func (h *Handlers) placeConstraint(parent context.Context) int {
 	err = h.create(parent, crm.FenceConstraintRole(res, p.ID, h.Node, role))
 	if err == nil {
 		h.Log.Infof("fence-peer %s: placed constraint %s: %s promoted only on %s", res, id, p.ID, h.Node)
-		return h.peerAnswer(parent)
+		return h.peerAnswer(parent, p.Primitive)
 	}
 	if !errors.Is(err, crm.ErrExists) {
 		return fail("place constraint %s: %v", id, err)
@@ -326,8 +326,12 @@ func (h *Handlers) create(parent context.Context, xml string) error {
 // lost (unclean, unknown, or its state unreadable) and not recorded fenced
 // within FenceWait. The constraint protects the data in every case; the
 // waits keep the kernel from resuming I/O while a partitioned peer may
-// still win the fencing race and promote without our latest writes.
-func (h *Handlers) peerAnswer(parent context.Context) int {
+// still win the fencing race and promote without our latest writes. An
+// online peer whose instance of primitive the CIB records as stopped by
+// Pacemaker gets 4 at once: its DRBD went down because the cluster, which
+// could still reach it, took it down (a standby, a move), so the
+// disconnect is that stop, not a lost link corosync has yet to notice.
+func (h *Handlers) peerAnswer(parent context.Context, primitive string) int {
 	res, peer := h.Env.Resource, h.Env.Peer
 	if peer == "" {
 		h.Log.Warnf("fence-peer %s: DRBD_PEER not set: the peer's state is unknown; exiting %d", res, FencePeerUnreachable)
@@ -339,6 +343,7 @@ func (h *Handlers) peerAnswer(parent context.Context) int {
 	}
 	start := time.Now()
 	var lostAt time.Time
+	asked := false // whether the CIB was asked if Pacemaker stopped the peer
 	for {
 		ctx, cancel := h.ctx(parent)
 		ns, err := h.CRM.NodeState(ctx, peer)
@@ -353,6 +358,14 @@ func (h *Handlers) peerAnswer(parent context.Context) int {
 			h.Log.Infof("fence-peer %s: %s is cleanly down (fenced); exiting %d", res, peer, FencePeerStonithed)
 			return FencePeerStonithed
 		case ns.Online():
+			if !asked && h.Settle > 0 {
+				asked = true
+				if h.stoppedByPacemaker(parent, peer, primitive) {
+					h.Log.Infof("fence-peer %s: Pacemaker stopped %s on %s, which is online: the disconnect is that stop; exiting %d",
+						res, primitive, peer, FencePeerOutdated)
+					return FencePeerOutdated
+				}
+			}
 			if !lostAt.IsZero() {
 				// Back in the membership, unfenced: it sees our constraint
 				// once it has stayed for the settle time again.
@@ -484,4 +497,21 @@ func (h *Handlers) SplitBrain(parent context.Context) error {
 		h.Log.Errorf("split-brain %s: %v", res, err)
 	}
 	return err
+}
+
+// stoppedByPacemaker asks the CIB once whether Pacemaker stopped primitive
+// on peer; an unreadable history is no proof, and then the settle wait
+// applies.
+func (h *Handlers) stoppedByPacemaker(parent context.Context, peer, primitive string) bool {
+	if primitive == "" {
+		return false
+	}
+	ctx, cancel := h.ctx(parent)
+	defer cancel()
+	stopped, err := h.CRM.StoppedOn(ctx, peer, primitive)
+	if err != nil {
+		h.Log.Warnf("fence-peer %s: %v; waiting the settle time", h.Env.Resource, err)
+		return false
+	}
+	return stopped
 }
