@@ -2,11 +2,11 @@ package mfs
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/prometheus/procfs"
 )
 
 // ProcID names one process for its whole life: its pid and its start time
@@ -30,32 +30,44 @@ type Process struct {
 // serves nobody.
 func (p *Process) Stopped() bool { return p.State == "T" || p.State == "t" }
 
-// Host reads processes and sockets from /proc through prometheus/procfs.
+// Host reads processes and sockets from a proc file system: the agent's
+// own readers of the few files it needs (procstat.go, nettcp.go), not
+// prometheus/procfs, whose package init compiles dozens of regexps at
+// every start of the agent, that is at every monitor.
 type Host struct {
-	fs   procfs.FS
 	root string
 }
 
-// NewHost opens the proc file system mounted at root ("/proc").
+// NewHost opens the proc file system mounted at root ("/proc", or a tree
+// of the same layout). Outcomes: the host; an error when root is not a
+// directory (wrapping os.ErrNotExist when it does not exist).
 func NewHost(root string) (*Host, error) {
-	fs, err := procfs.NewFS(root)
+	st, err := os.Stat(root)
 	if err != nil {
 		return nil, err
 	}
-	return &Host{fs: fs, root: root}, nil
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", root)
+	}
+	return &Host{root: root}, nil
+}
+
+// stat reads root/PID/stat. Outcomes: its fields; an error wrapping
+// os.ErrNotExist when no process has that pid; an error wrapping
+// ErrFileParse; any other error of the read.
+func (h *Host) stat(pid string) (procStat, error) {
+	f, err := os.Open(filepath.Join(h.root, pid, "stat"))
+	if err != nil {
+		return procStat{}, err
+	}
+	defer f.Close()
+	return parseProcStat(f)
 }
 
 // Process returns the process, or nil when no process has that pid (or it
 // is a zombie, which is as good as gone).
 func (h *Host) Process(pid int) (*Process, error) {
-	p, err := h.fs.Proc(pid)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	st, err := p.Stat()
+	st, err := h.stat(strconv.Itoa(pid))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, nil
@@ -65,7 +77,7 @@ func (h *Host) Process(pid int) (*Process, error) {
 	if st.State == "Z" || st.State == "X" {
 		return nil, nil
 	}
-	return &Process{ProcID: ProcID{PID: pid, Start: st.Starttime}, PPID: st.PPID, Comm: st.Comm, State: st.State}, nil
+	return &Process{ProcID: ProcID{PID: pid, Start: st.Start}, PPID: st.PPID, Comm: st.Comm, State: st.State}, nil
 }
 
 // Same returns the process id names, or nil when it has exited or its pid
@@ -82,20 +94,26 @@ func (h *Host) Same(id ProcID) (*Process, error) {
 // writer mfsmaster forks from 3.0 on. Its process group is not the
 // master's pid, so only its own pid reaches it.
 func (h *Host) Children(parent ProcID, comm string) ([]ProcID, error) {
-	procs, err := h.fs.AllProcs()
+	names, err := readDirNames(h.root)
 	if err != nil {
 		return nil, err
 	}
 	var out []ProcID
-	for _, p := range procs {
-		st, err := p.Stat()
+	for _, n := range names {
+		pid, err := strconv.Atoi(n)
+		if err != nil {
+			continue // not a process: "net", "locks", ...
+		}
+		// A process that exits meanwhile, or a file that does not parse,
+		// is no live child.
+		st, err := h.stat(n)
 		if err != nil || st.PPID != parent.PID || st.Comm != comm || st.State == "Z" {
 			continue
 		}
 		// A child starts after its parent: a process with an older start
 		// time is the child of an earlier owner of the pid.
-		if st.Starttime >= parent.Start {
-			out = append(out, ProcID{PID: p.PID, Start: st.Starttime})
+		if st.Start >= parent.Start {
+			out = append(out, ProcID{PID: pid, Start: st.Start})
 		}
 	}
 	return out, nil
@@ -105,22 +123,14 @@ func (h *Host) Children(parent ProcID, comm string) ([]ProcID, error) {
 // or IPv6): the socket inodes of its descriptors are matched against the
 // kernel's listening sockets (sock_diag, or /proc/net/tcp{,6} where that is
 // missing or root is not /proc), which costs no fork and no connection.
+// Outcomes: the answer; an error when pid's descriptors cannot be read
+// (wrapping os.ErrNotExist when it does not exist); an error of reading
+// or parsing /proc/net/tcp (its absence means no IPv4 listener; IPv6's
+// file is optional altogether).
 func (h *Host) Listening(pid, port int) (bool, error) {
-	p, err := h.fs.Proc(pid)
+	inodes, err := h.socketInodes(pid)
 	if err != nil {
 		return false, err
-	}
-	targets, err := p.FileDescriptorTargets()
-	if err != nil {
-		return false, err
-	}
-	inodes := map[uint64]bool{}
-	for _, t := range targets {
-		if s, ok := strings.CutPrefix(t, "socket:["); ok {
-			if n, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
-				inodes[n] = true
-			}
-		}
 	}
 	if h.root == "/proc" {
 		// This machine's own sockets: ask the kernel for listeners only.
@@ -134,18 +144,60 @@ func (h *Host) Listening(pid, port int) (bool, error) {
 			return false, nil
 		}
 	}
-	const listen = 0x0A // TCP_LISTEN in /proc/net/tcp's st column
-	//lint:ignore SA1019 the suggested netlink replacement is another dependency; /proc/net/tcp is exact here
-	v4, err := h.fs.NetTCP()
+	v4, err := h.netTCP("tcp")
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return false, err
 	}
-	//lint:ignore SA1019 as above
-	v6, _ := h.fs.NetTCP6()
-	for _, l := range append(v4, v6...) {
-		if l.St == listen && l.LocalPort == uint64(port) && inodes[l.Inode] {
+	// A kernel without IPv6 has no tcp6.
+	v6, _ := h.netTCP("tcp6")
+	for _, s := range append(v4, v6...) {
+		if s.State == tcpListen && int(s.LocalPort) == port && inodes[s.Inode] {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// socketInodes returns the inodes of the sockets pid holds open, which
+// root/PID/fd names "socket:[INODE]".
+func (h *Host) socketInodes(pid int) (map[uint64]bool, error) {
+	dir := filepath.Join(h.root, strconv.Itoa(pid), "fd")
+	names, err := readDirNames(dir)
+	if err != nil {
+		return nil, err
+	}
+	inodes := map[uint64]bool{}
+	for _, n := range names {
+		t, err := os.Readlink(filepath.Join(dir, n))
+		if err != nil {
+			continue // closed meanwhile
+		}
+		if s, ok := strings.CutPrefix(t, "socket:["); ok {
+			if ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+				inodes[ino] = true
+			}
+		}
+	}
+	return inodes, nil
+}
+
+// netTCP reads root/net/tcp or root/net/tcp6 (see parseNetTCP).
+func (h *Host) netTCP(name string) ([]tcpSocket, error) {
+	f, err := os.Open(filepath.Join(h.root, "net", name))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseNetTCP(f)
+}
+
+// readDirNames lists dir unsorted: /proc holds a directory a process, and
+// the agent looks at every one anyway.
+func readDirNames(dir string) ([]string, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Readdirnames(-1)
 }
