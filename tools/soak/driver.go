@@ -68,7 +68,9 @@ func (d *Driver) Round(st Step) RoundResult {
 		}
 	}
 	res.Recovery = time.Since(t0)
+	t1 := time.Now()
 	end, stopped := d.stopClient(passive)
+	d.Log("round %d: client stopped in %.1fs", st.Round, time.Since(t1).Seconds())
 	data, rerr := d.Lab.ReadShare(passive, rec)
 	if rerr != nil {
 		res.Human = joinReason(res.Human, fmt.Sprintf("client record: %v", rerr))
@@ -440,7 +442,9 @@ func (d *Driver) verify(node string, record []byte) (int, error) {
 	out, err := d.Lab.Exec(node, 6*time.Minute, fmt.Sprintf(`mkdir -p %[1]s; mountpoint -q %[1]s || mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1
 		s=$SECONDS
 		while mfscheckfile %[3]s/* 2>/dev/null | grep -Eq "chunks with [01] cop"; do ((SECONDS - s > 180)) && break; sleep 3; done
-		for i in 1 2 3; do %[4]s verify -dir %[3]s -record /share/soak/all.log; rc=$?; [ $rc = 0 ] && break; sleep 20; done; exit $rc`,
+		echo "two copies after $((SECONDS - s))s"
+		for i in 1 2 3; do %[4]s verify -dir %[3]s -record /share/soak/all.log; rc=$?; [ $rc = 0 ] && break; sleep 20; done
+		echo "verified after $((SECONDS - s))s"; exit $rc`,
 		mnt, vip, soakDir, d.Bin))
 	d.Log("verify on %s: %s", node, lastLines(out, 4))
 	m := regexp.MustCompile(`checked (\d+), lost (\d+)`).FindAllStringSubmatch(out, -1)
