@@ -56,6 +56,14 @@ func (d *Driver) Round(st Step) RoundResult {
 		res.Human = "client: " + err.Error()
 		return res
 	}
+	if st.Fault == FaultCrash || st.Fault == FaultPartition {
+		// This fault takes a node's chunkserver, and with it every chunk
+		// of which it holds the only copy (the other node's chunkserver
+		// rebooted empty in an earlier round).
+		if err := d.waitTwoCopies(passive); err != nil {
+			d.Log("round %d: %v; injecting all the same", st.Round, err)
+		}
+	}
 	d.sleep(d.Warmup)
 	d.Log("round %d: %s on active %s (hold %s), client on %s", st.Round, st.Fault, active, st.Hold, passive)
 	t0 := time.Now()
@@ -421,12 +429,31 @@ func (d *Driver) chunkservers() error {
 	return nil
 }
 
+// mountScript mounts the file system through the VIP on a node where it
+// is not mounted.
+const mountScript = `mkdir -p ` + mnt + `; mountpoint -q ` + mnt + ` || mfsmount ` + mnt + ` -H ` + vip + ` -P 9421 >/dev/null 2>&1`
+
+// waitTwoCopies waits, on node, until MooseFS holds two copies of every
+// chunk of the soak's files: a rebooted chunkserver comes back empty (its
+// disk is in the guest's memory). Outcomes: nil, or an error after three
+// minutes.
+func (d *Driver) waitTwoCopies(node string) error {
+	t := time.Now()
+	out, err := d.Lab.Exec(node, 4*time.Minute, mountScript+`
+		s=$SECONDS
+		while mfscheckfile `+soakDir+`/* 2>/dev/null | grep -Eq "chunks with [01] cop"; do
+			((SECONDS - s > 180)) && { echo "not two copies of every chunk after 180s"; exit 1; }; sleep 2; done`)
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, lastLines(out, 2))
+	}
+	d.Log("two copies of every chunk after %.1fs", time.Since(t).Seconds())
+	return nil
+}
+
 // verify adds the round's record to every earlier one and has node read
-// back every acknowledged write so far. A rebooted chunkserver lost its
-// copies (its disk is in the guest's memory), so the check waits for
-// MooseFS to have two copies of every chunk and retries a read that fails
-// while it replicates. Outcomes: the count lost, and an error when the
-// check itself could not run.
+// back every acknowledged write so far, retrying a read that fails while
+// MooseFS is still busy after the fault. Outcomes: the count lost, and an
+// error when the check itself could not run.
 func (d *Driver) verify(node string, record []byte) (int, error) {
 	// Only whole lines: a partial last line was never a recorded ack.
 	if i := bytes.LastIndexByte(record, '\n'); i >= 0 {
@@ -439,13 +466,11 @@ func (d *Driver) verify(node string, record []byte) (int, error) {
 	if err := os.WriteFile(all, d.records, 0o644); err != nil {
 		return 0, fmt.Errorf("verify: %w", err)
 	}
-	out, err := d.Lab.Exec(node, 6*time.Minute, fmt.Sprintf(`mkdir -p %[1]s; mountpoint -q %[1]s || mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1
+	out, err := d.Lab.Exec(node, 3*time.Minute, fmt.Sprintf(`%[1]s
 		s=$SECONDS
-		while mfscheckfile %[3]s/* 2>/dev/null | grep -Eq "chunks with [01] cop"; do ((SECONDS - s > 180)) && break; sleep 3; done
-		echo "two copies after $((SECONDS - s))s"
-		for i in 1 2 3; do %[4]s verify -dir %[3]s -record /share/soak/all.log; rc=$?; [ $rc = 0 ] && break; sleep 20; done
-		echo "verified after $((SECONDS - s))s"; exit $rc`,
-		mnt, vip, soakDir, d.Bin))
+		for i in 1 2 3; do %[3]s verify -dir %[2]s -record /share/soak/all.log; rc=$?; [ $rc = 0 ] && break; sleep 20; done
+		echo "verified in $((SECONDS - s))s"; exit $rc`,
+		mountScript, soakDir, d.Bin))
 	d.Log("verify on %s: %s", node, lastLines(out, 4))
 	m := regexp.MustCompile(`checked (\d+), lost (\d+)`).FindAllStringSubmatch(out, -1)
 	if m == nil {

@@ -232,3 +232,32 @@ func TestRoundGapCountsAHungClientsTail(t *testing.T) {
 	assert.Empty(t, r.Human)
 	assert.Equal(t, 60*time.Second, r.Gap, "acks at 1, 2 and 4 s; stopped at 64 s")
 }
+
+// A round waited after its check until MooseFS had copied every chunk
+// twice again, up to three minutes after a crash or a partition, though
+// only a fault that takes a node's chunkserver with it needs the second
+// copy: the other faults leave both chunkservers. The wait now comes
+// before such a fault, where it protects the data, and the rounds
+// between let MooseFS replicate meanwhile.
+func TestRoundWaitsForTwoCopiesOnlyBeforeANodeIsLost(t *testing.T) {
+	dir := t.TempDir()
+	f := healthyLab(t, dir)
+	d := testDriver(f, dir)
+	d.Round(Step{Round: 1, Fault: FaultKill9})
+	assert.Empty(t, f.called("mfscheckfile"), "kill -9 leaves both chunkservers: no wait")
+
+	f.calls = nil
+	d.Round(Step{Round: 2, Fault: FaultCrash})
+	waits := f.called("mfscheckfile")
+	require.Len(t, waits, 1)
+	var iWait, iQuit int
+	for i, c := range f.calls {
+		switch {
+		case strings.Contains(c, "mfscheckfile"):
+			iWait = i
+		case c == "mon node1 quit":
+			iQuit = i
+		}
+	}
+	assert.Less(t, iWait, iQuit, "the wait comes before the node is lost")
+}
