@@ -17,6 +17,7 @@ const (
 	vip       = "169.254.77.100"
 	mnt       = "/mnt/mfs"
 	soakDir   = mnt + "/soak"
+	verifyMnt = "/mnt/mfs-verify" // the check's own mount, never the writer's
 	lockFile  = "/data/mfs/.mfsmaster.lock"
 	hangFlag  = "/run/soak-hang-crm_attribute"
 	clientPID = "/run/soak-client.pid"
@@ -183,7 +184,10 @@ func (d *Driver) startClient(node string, round int) (time.Time, error) {
 	return guestClock(out), err
 }
 
-// stopClient ends the client on node if node still runs. Outcomes: the
+// stopClient ends the client on node if node still runs; one still
+// blocked in a write 10 s after SIGTERM (its mount hangs on a master that
+// went away) is killed, and its acknowledged writes so far are what count.
+// Outcomes: the
 // guest's clock at the stop and true; false when the node or the client
 // was gone.
 func (d *Driver) stopClient(node string) (time.Time, bool) {
@@ -193,7 +197,7 @@ func (d *Driver) stopClient(node string) (time.Time, bool) {
 	out, _ := d.Lab.Exec(node, time.Minute, fmt.Sprintf(`p=$(cat %[1]s 2>/dev/null) || exit 0
 		echo clock=$(date +%%s%%3N)
 		kill -TERM "$p" 2>/dev/null; s=$SECONDS
-		while kill -0 "$p" 2>/dev/null && ((SECONDS - s < 40)); do sleep 0.5; done
+		while kill -0 "$p" 2>/dev/null && ((SECONDS - s < 10)); do sleep 0.5; done
 		kill -KILL "$p" 2>/dev/null; rm -f %[1]s; true`, clientPID))
 	end := guestClock(out)
 	return end, !end.IsZero()
@@ -466,11 +470,13 @@ func (d *Driver) verify(node string, record []byte) (int, error) {
 	if err := os.WriteFile(all, d.records, 0o644); err != nil {
 		return 0, fmt.Errorf("verify: %w", err)
 	}
-	out, err := d.Lab.Exec(node, 3*time.Minute, fmt.Sprintf(`%[1]s
-		s=$SECONDS
-		for i in 1 2 3; do %[3]s verify -dir %[2]s -record /share/soak/all.log; rc=$?; [ $rc = 0 ] && break; sleep 20; done
-		echo "verified in $((SECONDS - s))s"; exit $rc`,
-		mountScript, soakDir, d.Bin))
+	// A fresh mount of its own: the writer's may still hang on the master
+	// it wrote to, and could answer from its own cache.
+	out, err := d.Lab.Exec(node, 3*time.Minute, fmt.Sprintf(`mkdir -p %[1]s; if mountpoint -q %[1]s; then umount -l %[1]s; fi
+		mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1; s=$SECONDS
+		for i in 1 2 3; do %[3]s verify -dir %[1]s/soak -record /share/soak/all.log; rc=$?; [ $rc = 0 ] && break; sleep 20; done
+		echo "verified in $((SECONDS - s))s"; umount -l %[1]s; exit $rc`,
+		verifyMnt, vip, d.Bin))
 	d.Log("verify on %s: %s", node, lastLines(out, 4))
 	m := regexp.MustCompile(`checked (\d+), lost (\d+)`).FindAllStringSubmatch(out, -1)
 	if m == nil {

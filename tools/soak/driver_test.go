@@ -261,3 +261,21 @@ func TestRoundWaitsForTwoCopiesOnlyBeforeANodeIsLost(t *testing.T) {
 	}
 	assert.Less(t, iWait, iQuit, "the wait comes before the node is lost")
 }
+
+// Found by make soak after a SIGSTOP round: the writing client's mount was
+// still hung on the master it had written to, and the check, reading back
+// through that same mount, failed twice and took a minute. Reading through
+// the writer's mount could also answer from that client's cache. The check
+// mounts the file system afresh, on a mount point of its own, and reads
+// from there.
+func TestVerifyReadsThroughAFreshMountOfItsOwn(t *testing.T) {
+	dir := t.TempDir()
+	f := healthyLab(t, dir)
+	testDriver(f, dir).Round(Step{Round: 1, Fault: FaultKill9})
+	v := f.called(" verify -dir ")
+	require.Len(t, v, 1)
+	assert.Contains(t, v[0], "umount -l "+verifyMnt)
+	assert.Contains(t, v[0], "mfsmount "+verifyMnt+" -H "+vip)
+	assert.Contains(t, v[0], " verify -dir "+verifyMnt+"/soak ")
+	assert.NotContains(t, v[0], " verify -dir "+mnt+"/")
+}
