@@ -198,7 +198,10 @@ func (d *Driver) stopClient(node string) (time.Time, bool) {
 		echo clock=$(date +%%s%%3N)
 		kill -TERM "$p" 2>/dev/null; s=$SECONDS
 		while kill -0 "$p" 2>/dev/null && ((SECONDS - s < 10)); do sleep 0.5; done
-		kill -KILL "$p" 2>/dev/null; rm -f %[1]s; true`, clientPID))
+		kill -KILL "$p" 2>/dev/null; rm -f %[1]s
+		# Its mount's session would keep the chunks it was writing locked
+		# on the master, and the check could not read them back.
+		umount -l %[2]s 2>/dev/null; true`, clientPID, mnt))
 	end := guestClock(out)
 	return end, !end.IsZero()
 }
@@ -474,10 +477,12 @@ func (d *Driver) verify(node string, record []byte) (int, error) {
 	// it wrote to, and could answer from its own cache.
 	out, err := d.Lab.Exec(node, 3*time.Minute, fmt.Sprintf(`mkdir -p %[1]s; if mountpoint -q %[1]s; then umount -l %[1]s; fi
 		mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1; s=$SECONDS
-		for i in 1 2 3; do %[3]s verify -dir %[1]s/soak -record /share/soak/all.log; rc=$?; [ $rc = 0 ] && break; sleep 20; done
+		for i in 1 2 3; do %[3]s verify -dir %[1]s/soak -record /share/soak/all.log >/tmp/soak.verify 2>&1; rc=$?
+			[ $rc = 0 ] && break; echo "attempt $i after $((SECONDS - s))s: $(head -3 /tmp/soak.verify | tr '\n' ' ')"; sleep 20; done
+		cat /tmp/soak.verify
 		echo "verified in $((SECONDS - s))s"; umount -l %[1]s; exit $rc`,
 		verifyMnt, vip, d.Bin))
-	d.Log("verify on %s: %s", node, lastLines(out, 4))
+	d.Log("verify on %s: %s", node, lastLines(out, 6))
 	m := regexp.MustCompile(`checked (\d+), lost (\d+)`).FindAllStringSubmatch(out, -1)
 	if m == nil {
 		return 0, fmt.Errorf("verify did not run: %v: %s", err, lastLines(out, 4))

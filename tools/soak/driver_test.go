@@ -279,3 +279,16 @@ func TestVerifyReadsThroughAFreshMountOfItsOwn(t *testing.T) {
 	assert.Contains(t, v[0], " verify -dir "+verifyMnt+"/soak ")
 	assert.NotContains(t, v[0], " verify -dir "+mnt+"/")
 }
+
+// Found by make soak after a SIGSTOP round: the check could not read back
+// for 60 to 90 s, through a fresh mount too, while the killed writer's
+// mount still held its session, and the chunks it had been writing, on
+// the master. Stopping the client now also lets go of its mount.
+func TestStopClientLetsGoOfTheWritersMount(t *testing.T) {
+	dir := t.TempDir()
+	f := healthyLab(t, dir)
+	testDriver(f, dir).Round(Step{Round: 1, Fault: FaultKill9})
+	stops := f.called("kill -TERM")
+	require.Len(t, stops, 1)
+	assert.Contains(t, stops[0], "umount -l "+mnt)
+}
