@@ -269,15 +269,23 @@ func TestRoundWaitsForTwoCopiesOnlyBeforeANodeIsLost(t *testing.T) {
 // mounts the file system afresh, on a mount point of its own, and reads
 // from there.
 func TestVerifyReadsThroughAFreshMountOfItsOwn(t *testing.T) {
+	v := oneCall(t, FaultKill9, " verify -dir ")
+	assert.Contains(t, v, "umount -l "+verifyMnt)
+	assert.Contains(t, v, "mfsmount "+verifyMnt+" -H "+vip)
+	assert.Contains(t, v, " verify -dir "+verifyMnt+"/soak ")
+	assert.NotContains(t, v, " verify -dir "+mnt+"/")
+}
+
+// oneCall runs one round of fault on a healthy lab and returns the one
+// lab.sh call that contains sub.
+func oneCall(t *testing.T, fault Fault, sub string) string {
+	t.Helper()
 	dir := t.TempDir()
 	f := healthyLab(t, dir)
-	testDriver(f, dir).Round(Step{Round: 1, Fault: FaultKill9})
-	v := f.called(" verify -dir ")
-	require.Len(t, v, 1)
-	assert.Contains(t, v[0], "umount -l "+verifyMnt)
-	assert.Contains(t, v[0], "mfsmount "+verifyMnt+" -H "+vip)
-	assert.Contains(t, v[0], " verify -dir "+verifyMnt+"/soak ")
-	assert.NotContains(t, v[0], " verify -dir "+mnt+"/")
+	testDriver(f, dir).Round(Step{Round: 1, Fault: fault})
+	calls := f.called(sub)
+	require.Len(t, calls, 1)
+	return calls[0]
 }
 
 // Found by make soak after a SIGSTOP round: the check could not read back
@@ -285,10 +293,5 @@ func TestVerifyReadsThroughAFreshMountOfItsOwn(t *testing.T) {
 // mount still held its session, and the chunks it had been writing, on
 // the master. Stopping the client now also lets go of its mount.
 func TestStopClientLetsGoOfTheWritersMount(t *testing.T) {
-	dir := t.TempDir()
-	f := healthyLab(t, dir)
-	testDriver(f, dir).Round(Step{Round: 1, Fault: FaultKill9})
-	stops := f.called("kill -TERM")
-	require.Len(t, stops, 1)
-	assert.Contains(t, stops[0], "umount -l "+mnt)
+	assert.Contains(t, oneCall(t, FaultKill9, "kill -TERM"), "umount -l "+mnt)
 }
