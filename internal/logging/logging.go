@@ -75,26 +75,59 @@ func New(agent, instance string, lookup func(string) (string, bool), stderr io.W
 	if v := get("OCF_TRACE_RA"); v != "" && v != "0" {
 		l.Debug = true
 	}
-	facility := get("HA_LOGFACILITY")
-	switch {
-	case facility == "none":
-	case journal.Enabled():
-		l.sinks = append(l.sinks, journalSink{instance: instance, agent: agent})
-	default:
-		if s := dialSyslog(facility, agent); s != nil {
-			l.sinks = append(l.sinks, s)
-		}
-	}
+	var files []Sink
 	if f := get("HA_LOGFILE"); f != "" {
-		l.sinks = append(l.sinks, &fileSink{path: f})
+		files = append(files, &fileSink{path: f})
 	}
 	if f := get("HA_DEBUGLOG"); f != "" {
-		l.sinks = append(l.sinks, &fileSink{path: f, debug: true})
+		files = append(files, &fileSink{path: f, debug: true})
 	}
-	if len(l.sinks) == 0 && stderr != nil {
-		l.sinks = append(l.sinks, writerSink{w: stderr})
+	var fallback io.Writer
+	if len(files) == 0 {
+		fallback = stderr
 	}
+	if facility := get("HA_LOGFACILITY"); facility != "none" {
+		// Reached on the first line: a healthy monitor logs nothing, and
+		// every action is a process of its own.
+		l.sinks = append(l.sinks, &lazySink{open: func() Sink { return openSystemLog(facility, agent, instance) }, fallback: fallback})
+	} else if fallback != nil {
+		l.sinks = append(l.sinks, writerSink{w: fallback})
+	}
+	l.sinks = append(l.sinks, files...)
 	return l
+}
+
+// openSystemLog connects to the journal, or to syslog with facility; nil
+// when neither answers. Tests replace it.
+var openSystemLog = func(facility, agent, instance string) Sink {
+	if journal.Enabled() {
+		return journalSink{instance: instance, agent: agent}
+	}
+	if s := dialSyslog(facility, agent); s != nil {
+		return s
+	}
+	return nil
+}
+
+// lazySink opens the system log when the first line comes; when it cannot,
+// lines go to fallback (stderr when no log file is configured, else
+// nowhere more).
+type lazySink struct {
+	once     sync.Once
+	open     func() Sink
+	s        Sink
+	fallback io.Writer
+}
+
+func (z *lazySink) Log(level Level, tag, msg string) {
+	z.once.Do(func() {
+		if z.s = z.open(); z.s == nil && z.fallback != nil {
+			z.s = writerSink{w: z.fallback}
+		}
+	})
+	if z.s != nil {
+		z.s.Log(level, tag, msg)
+	}
 }
 
 // AddFile makes the logger also append every non-debug line to path.

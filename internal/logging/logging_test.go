@@ -50,3 +50,34 @@ func TestLoggerFallsBackToStderr(t *testing.T) {
 func lookup(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
+
+// Under Pacemaker HA_LOGFACILITY names a syslog facility, and the logger
+// connected to the journal or to syslog as it was built: every monitor,
+// every 10 s on every node, paid for a connection it almost never used
+// (a healthy monitor logs nothing). The system log is reached on the first
+// line; with neither reachable, lines go to stderr as before.
+func TestLoggerReachesTheSystemLogOnlyWhenItLogs(t *testing.T) {
+	opened := 0
+	var got bytes.Buffer
+	defer func(o func(string, string, string) Sink) { openSystemLog = o }(openSystemLog)
+	openSystemLog = func(facility, agent, instance string) Sink {
+		opened++
+		assert.Equal(t, "daemon", facility)
+		return writerSink{w: &got}
+	}
+	var stderr bytes.Buffer
+	l := New("ocf-mfsmaster", "mfs", lookup(map[string]string{"HA_LOGFACILITY": "daemon"}), &stderr)
+	assert.Zero(t, opened, "no connection before the first line")
+	l.Debugf("not logged without HA_DEBUG")
+	assert.Zero(t, opened)
+	l.Infof("one")
+	l.Warnf("two")
+	assert.Equal(t, 1, opened, "one connection for every line")
+	assert.Equal(t, "ocf-mfsmaster(mfs): INFO: one\nocf-mfsmaster(mfs): WARNING: two\n", got.String())
+	assert.Empty(t, stderr.String())
+
+	openSystemLog = func(string, string, string) Sink { return nil }
+	l = New("ocf-mfsmaster", "mfs", lookup(map[string]string{"HA_LOGFACILITY": "daemon"}), &stderr)
+	l.Errorf("no system log here")
+	assert.Equal(t, "ocf-mfsmaster(mfs): ERROR: no system log here\n", stderr.String(), "stderr when no system log answers")
+}
