@@ -199,8 +199,11 @@ func (d *Driver) stopClient(node string) (time.Time, bool) {
 		kill -TERM "$p" 2>/dev/null; s=$SECONDS
 		while kill -0 "$p" 2>/dev/null && ((SECONDS - s < 10)); do sleep 0.5; done
 		kill -KILL "$p" 2>/dev/null; rm -f %[1]s
-		# Its mount's session would keep the chunks it was writing locked
-		# on the master, and the check could not read them back.
+		# Its mount may still hang on a master that went away; the next
+		# round mounts afresh. (A chunk it was writing stays locked on the
+		# master until MooseFS's lock timeout, 120 s after the write began,
+		# and reads of it wait until then: the check after such a round is
+		# slow, and unmounting does not shorten it.)
 		umount -l %[2]s 2>/dev/null; true`, clientPID, mnt))
 	end := guestClock(out)
 	return end, !end.IsZero()
