@@ -329,8 +329,8 @@ func (h *Handlers) create(parent context.Context, xml string) error {
 // still win the fencing race and promote without our latest writes. An
 // online peer whose instance of primitive the CIB records as stopped by
 // Pacemaker gets 4 at once: its DRBD went down because the cluster, which
-// could still reach it, took it down (a standby, a move), so the
-// disconnect is that stop, not a lost link corosync has yet to notice.
+// could still reach it, took it down (a standby, a ban from that node), so
+// the disconnect is that stop, not a lost link corosync has yet to notice.
 func (h *Handlers) peerAnswer(parent context.Context, primitive string) int {
 	res, peer := h.Env.Resource, h.Env.Peer
 	if peer == "" {
