@@ -187,9 +187,8 @@ func (d *Driver) startClient(node string, round int) (time.Time, error) {
 // stopClient ends the client on node if node still runs; one still
 // blocked in a write 10 s after SIGTERM (its mount hangs on a master that
 // went away) is killed, and its acknowledged writes so far are what count.
-// Outcomes: the
-// guest's clock at the stop and true; false when the node or the client
-// was gone.
+// Outcomes: the guest's clock at the stop and true; false when the node or
+// the client was gone.
 func (d *Driver) stopClient(node string) (time.Time, bool) {
 	if !d.Lab.Alive(node) {
 		return time.Time{}, false
@@ -478,7 +477,9 @@ func (d *Driver) verify(node string, record []byte) (int, error) {
 	}
 	// A fresh mount of its own: the writer's may still hang on the master
 	// it wrote to, and could answer from its own cache.
-	out, err := d.Lab.Exec(node, 3*time.Minute, fmt.Sprintf(`mkdir -p %[1]s; if mountpoint -q %[1]s; then umount -l %[1]s; fi
+	// Up to 6 minutes: a read of a chunk whose writer died waits for
+	// MooseFS's write lock (120 s), and a failed attempt is tried again.
+	out, err := d.Lab.Exec(node, 6*time.Minute, fmt.Sprintf(`mkdir -p %[1]s; if mountpoint -q %[1]s; then umount -l %[1]s; fi
 		mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1; s=$SECONDS
 		for i in 1 2 3; do %[3]s verify -dir %[1]s/soak -record /share/soak/all.log >/tmp/soak.verify 2>&1; rc=$?
 			[ $rc = 0 ] && break; echo "attempt $i after $((SECONDS - s))s: $(head -3 /tmp/soak.verify | tr '\n' ' ')"; sleep 20; done
