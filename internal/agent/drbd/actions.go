@@ -392,7 +392,8 @@ func (a *Agent) Notify(ctx context.Context, r *ocf.Request) error {
 		return nil
 	}
 	self := r.Env.NodeName()
-	peerStarted := slices.ContainsFunc(n.Start, func(p ocf.Peer) bool { return p.Uname != "" && p.Uname != self })
+	other := func(p ocf.Peer) bool { return p.Uname != "" && p.Uname != self }
+	peerStarted := slices.ContainsFunc(n.Start, other)
 	if n.Type == "post" && n.Operation == "start" && peerStarted && dev.CState == "StandAlone" {
 		if in.splitBrainRecorded() {
 			r.Log.Warnf("peer started but %s stays StandAlone: a split brain is recorded", in.p.res)
@@ -402,7 +403,7 @@ func (a *Agent) Notify(ctx context.Context, r *ocf.Request) error {
 			r.Log.Infof("reconnecting %s to the started peer", in.p.res)
 		}
 	}
-	peerStopped := slices.ContainsFunc(n.Stop, func(p ocf.Peer) bool { return p.Uname != "" && p.Uname != self })
+	peerStopped := slices.ContainsFunc(n.Stop, other)
 	if n.Type == "post" && n.Operation == "stop" && peerStopped && in.keepsScoreAfterPeerStop(dev) {
 		r.Log.Debugf("peer of %s stopped: the score stays until a monitor finds this node still unpromoted", in.p.res)
 		return nil
@@ -425,11 +426,8 @@ func (a *Agent) Notify(ctx context.Context, r *ocf.Request) error {
 // node, up to date and connected until the peer went, is the one to
 // promote. A monitor writes "peer unknown" if the node stays unpromoted.
 func (in *instance) keepsScoreAfterPeerStop(dev drbdproc.Device) bool {
-	vols := in.vols
-	if len(vols) == 0 {
-		vols = []drbdproc.Device{dev}
-	}
 	sc := in.p.scores
-	v := sc.Judge(vols, in.p.peerPrimaryRemoves)
-	return !v.Keep && v.Score == sc.PeerUnknown && sc.PeerUnknown > 0 && sc.PeerUnknown < sc.Best && in.noted(sc.Best)
+	v := in.verdict(dev)
+	return !v.Keep && v.Score == sc.PeerUnknown && sc.PeerUnknown > 0 && sc.PeerUnknown < sc.Best &&
+		in.noted(sc.Best, in.a.AttrdID(in.note.Attrd), in.a.Uptime())
 }

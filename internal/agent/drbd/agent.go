@@ -325,23 +325,28 @@ func (in *instance) saveNote() {
 // crm_attribute only when the score changed since this agent last wrote it,
 // or when that was longer ago than ScoreRecheck.
 func (in *instance) updateScore(ctx context.Context, dev drbdproc.Device, fresh bool) error {
-	vols := in.vols
-	if len(vols) == 0 {
-		vols = []drbdproc.Device{dev}
-	}
-	v := in.p.scores.Judge(vols, in.p.peerPrimaryRemoves)
+	v := in.verdict(dev)
 	if v.Keep {
 		return nil
 	}
 	return in.writeScore(ctx, v.Score, fresh)
 }
 
+// verdict judges every volume device read (in.vols), or dev alone when it
+// kept none.
+func (in *instance) verdict(dev drbdproc.Device) Verdict {
+	vols := in.vols
+	if len(vols) == 0 {
+		vols = []drbdproc.Device{dev}
+	}
+	return in.p.scores.Judge(vols, in.p.peerPrimaryRemoves)
+}
+
 // noted tells whether this agent's note says score is in the CIB now: it
-// wrote it for this resource id, to the attribute daemon still running,
-// since this boot.
-func (in *instance) noted(score int) bool {
-	now := in.a.Uptime()
-	return in.note.Score != nil && *in.note.Score == score && in.note.Attrd == in.a.AttrdID(in.note.Attrd) &&
+// wrote it for this resource id, to the attribute daemon whose identity is
+// attrd, since this boot (now is the uptime). Callers read both once.
+func (in *instance) noted(score int, attrd string, now time.Duration) bool {
+	return in.note.Score != nil && *in.note.Score == score && in.note.Attrd == attrd &&
 		in.note.ScoreOf == in.scorer.Resource && now >= time.Duration(in.note.ScoreUptime)
 }
 
@@ -352,7 +357,7 @@ func (in *instance) writeScore(ctx context.Context, want int, fresh bool) error 
 	}
 	now := in.a.Uptime()
 	attrd := in.a.AttrdID(in.note.Attrd)
-	if !fresh && in.noted(want) && now-time.Duration(in.note.ScoreUptime) < in.a.ScoreRecheck {
+	if !fresh && in.noted(want, attrd, now) && now-time.Duration(in.note.ScoreUptime) < in.a.ScoreRecheck {
 		return nil
 	}
 	var err error
