@@ -214,19 +214,16 @@ func (h *Host) holderByName(path string) (*Process, error) {
 		return nil, err
 	}
 	for _, l := range locks {
-		fdDir := filepath.Join(h.root, strconv.Itoa(l.PID), "fd")
-		ents, err := os.ReadDir(fdDir)
+		links, err := h.fds(l.PID)
 		if err != nil {
 			continue // exited, or another pid namespace's
 		}
-		for _, e := range ents {
-			fd := filepath.Join(fdDir, e.Name())
-			target, err := os.Readlink(fd)
-			if err != nil || (target != path && target != path+" (deleted)") {
+		for _, fd := range links {
+			if fd.Target != path && fd.Target != path+" (deleted)" {
 				continue
 			}
 			var st syscall.Stat_t
-			if err := syscall.Stat(fd, &st); err == nil && st.Ino == l.Inode {
+			if err := syscall.Stat(fd.Path, &st); err == nil && st.Ino == l.Inode {
 				return h.Process(l.PID)
 			}
 		}

@@ -158,21 +158,39 @@ func (h *Host) Listening(pid, port int) (bool, error) {
 	return false, nil
 }
 
-// socketInodes returns the inodes of the sockets pid holds open, which
-// root/PID/fd names "socket:[INODE]".
-func (h *Host) socketInodes(pid int) (map[uint64]bool, error) {
+// fdLink is one open descriptor of a process: its root/PID/fd/N path and
+// what the kernel says it points at.
+type fdLink struct{ Path, Target string }
+
+// fds returns pid's open descriptors; one closed meanwhile is left out.
+// Outcomes: the descriptors; an error when root/PID/fd cannot be listed
+// (wrapping os.ErrNotExist when the process is gone).
+func (h *Host) fds(pid int) ([]fdLink, error) {
 	dir := filepath.Join(h.root, strconv.Itoa(pid), "fd")
 	names, err := readDirNames(dir)
 	if err != nil {
 		return nil, err
 	}
-	inodes := map[uint64]bool{}
+	out := make([]fdLink, 0, len(names))
 	for _, n := range names {
-		t, err := os.Readlink(filepath.Join(dir, n))
-		if err != nil {
-			continue // closed meanwhile
+		path := filepath.Join(dir, n)
+		if t, err := os.Readlink(path); err == nil {
+			out = append(out, fdLink{Path: path, Target: t})
 		}
-		if s, ok := strings.CutPrefix(t, "socket:["); ok {
+	}
+	return out, nil
+}
+
+// socketInodes returns the inodes of the sockets pid holds open, which
+// root/PID/fd names "socket:[INODE]".
+func (h *Host) socketInodes(pid int) (map[uint64]bool, error) {
+	links, err := h.fds(pid)
+	if err != nil {
+		return nil, err
+	}
+	inodes := map[uint64]bool{}
+	for _, l := range links {
+		if s, ok := strings.CutPrefix(l.Target, "socket:["); ok {
 			if ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
 				inodes[ino] = true
 			}
