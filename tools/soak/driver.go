@@ -173,14 +173,13 @@ func guestClock(out string) time.Time {
 // that clock, not the host's), or an error.
 func (d *Driver) startClient(node string, round int) (time.Time, error) {
 	out, err := d.Lab.Exec(node, 3*time.Minute, fmt.Sprintf(`set -e
-		mkdir -p /share/soak %[1]s
-		if mountpoint -q %[1]s; then umount -l %[1]s; fi
-		mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1; mountpoint -q %[1]s
+		mkdir -p /share/soak
+		%[1]s
 		mkdir -p %[3]s; mfssetgoal 2 %[3]s >/dev/null
 		rm -f /share/soak/r%03[5]d.log
 		setsid %[4]s client -dir %[3]s -name r%03[5]d-%[6]s -record /share/soak/r%03[5]d.log \
 			</dev/null >/share/soak/r%03[5]d.out 2>&1 &
-		echo $! >%[7]s; echo clock=$(date +%%s%%3N)`, mnt, vip, soakDir, d.Bin, round, node, clientPID))
+		echo $! >%[7]s; echo clock=$(date +%%s%%3N)`, freshMount(mnt), vip, soakDir, d.Bin, round, node, clientPID))
 	return guestClock(out), err
 }
 
@@ -438,18 +437,23 @@ func (d *Driver) chunkservers() error {
 	return nil
 }
 
-// mountScript mounts the file system through the VIP on a node where it
-// is not mounted.
-const mountScript = `mkdir -p ` + mnt + `; mountpoint -q ` + mnt + ` || mfsmount ` + mnt + ` -H ` + vip + ` -P 9421 >/dev/null 2>&1`
+// freshMount is the shell lines that mount the file system through the
+// VIP on dir, afresh: a mount left there may hang on a master that moved.
+// The last line fails when nothing got mounted.
+func freshMount(dir string) string {
+	return fmt.Sprintf(`mkdir -p %[1]s
+		if mountpoint -q %[1]s; then umount -l %[1]s; fi
+		mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1; mountpoint -q %[1]s`, dir, vip)
+}
 
 // waitTwoCopies waits, on node, until MooseFS holds two copies of every
 // chunk of the soak's files: a rebooted chunkserver comes back empty (its
-// disk is in the guest's memory). Outcomes: nil, or an error after three
-// minutes.
+// disk is in the guest's memory). It reads through the mount the round's
+// client has just made (startClient). Outcomes: nil, or an error after
+// three minutes.
 func (d *Driver) waitTwoCopies(node string) error {
 	t := time.Now()
-	out, err := d.Lab.Exec(node, 4*time.Minute, mountScript+`
-		s=$SECONDS
+	out, err := d.Lab.Exec(node, 4*time.Minute, `s=$SECONDS
 		while mfscheckfile `+soakDir+`/* 2>/dev/null | grep -Eq "chunks with [01] cop"; do
 			((SECONDS - s > 180)) && { echo "not two copies of every chunk after 180s"; exit 1; }; sleep 2; done`)
 	if err != nil {
@@ -479,13 +483,13 @@ func (d *Driver) verify(node string, record []byte) (int, error) {
 	// it wrote to, and could answer from its own cache.
 	// Up to 6 minutes: a read of a chunk whose writer died waits for
 	// MooseFS's write lock (120 s), and a failed attempt is tried again.
-	out, err := d.Lab.Exec(node, 6*time.Minute, fmt.Sprintf(`mkdir -p %[1]s; if mountpoint -q %[1]s; then umount -l %[1]s; fi
-		mfsmount %[1]s -H %[2]s -P 9421 >/dev/null 2>&1; s=$SECONDS
+	out, err := d.Lab.Exec(node, 6*time.Minute, fmt.Sprintf(`%[2]s
+		s=$SECONDS
 		for i in 1 2 3; do %[3]s verify -dir %[1]s/soak -record /share/soak/all.log >/tmp/soak.verify 2>&1; rc=$?
 			[ $rc = 0 ] && break; echo "attempt $i after $((SECONDS - s))s: $(head -3 /tmp/soak.verify | tr '\n' ' ')"; sleep 20; done
 		cat /tmp/soak.verify
 		echo "verified in $((SECONDS - s))s"; umount -l %[1]s; exit $rc`,
-		verifyMnt, vip, d.Bin))
+		verifyMnt, freshMount(verifyMnt), d.Bin))
 	d.Log("verify on %s: %s", node, lastLines(out, 6))
 	m := regexp.MustCompile(`checked (\d+), lost (\d+)`).FindAllStringSubmatch(out, -1)
 	if m == nil {
