@@ -153,7 +153,12 @@ def until(tok):
 until(b"(qemu) ")
 buf = b""
 s.sendall(sys.argv[2].encode() + b"\n")
-if sys.argv[2].strip() != "quit":
+if sys.argv[2].strip() == "quit":
+    # Wait until qemu closes the monitor as it exits: closing first could
+    # leave the command unread (a crash round once found the node alive),
+    # and a qemu still there after the timeout fails this with an error.
+    until(b"\0no such prompt\0")
+else:
     until(b"(qemu) ")
     lines = buf.decode(errors="replace").replace("\r", "").split("\n")[1:-1]
     print("\n".join(l for l in lines if not l.startswith("\x1b")))
