@@ -374,16 +374,33 @@ func settleScript(fencing bool) string {
 		mfscli -H ` + vip + ` -P 9421 -SIN 2>/dev/null | grep -q "master version" || bad "master does not answer"`
 }
 
+// splitBrain asks drbd-splitbrain status on each node. It exits 3 both for
+// a split brain the kernel or the handler recorded ("confirmed") and for a
+// device that is merely StandAlone ("suspected"), which a node back from
+// standby or a reboot is for a moment, between attaching its disk and
+// connecting. confirmedOnly counts the first kind alone. Outcomes: nil, or
+// the node and its status lines.
+func (d *Driver) splitBrain(confirmedOnly bool) error {
+	for _, n := range Nodes {
+		out, err := d.Lab.Exec(n, time.Minute, "drbd-splitbrain status")
+		if err == nil || !strings.Contains(err.Error(), "exit 3") {
+			continue
+		}
+		if !confirmedOnly || strings.Contains(strings.ToLower(out), "confirmed") {
+			return fmt.Errorf("split brain on %s: %s", n, lastLines(out, 4))
+		}
+	}
+	return nil
+}
+
 // settle waits until the cluster is whole again (settleScript), the VIP is
 // up on one node only, both chunkservers are registered and failed actions
 // are cleaned up. Outcomes: nil; or why a human is needed (a split brain,
 // or no settled state within d.Settle).
 func (d *Driver) settle() error {
-	// drbd-splitbrain status exits 3 on a split brain: no waiting cures it.
-	for _, n := range Nodes {
-		if out, err := d.Lab.Exec(n, time.Minute, "drbd-splitbrain status"); err != nil && strings.Contains(err.Error(), "exit 3") {
-			return fmt.Errorf("split brain on %s: %s", n, lastLines(out, 4))
-		}
+	// A confirmed split brain needs a human: no waiting cures it.
+	if err := d.splitBrain(true); err != nil {
+		return err
 	}
 	secs := int(d.Settle.Seconds())
 	wait := fmt.Sprintf(`s=$SECONDS; check() { %s
@@ -396,6 +413,9 @@ func (d *Driver) settle() error {
 			break
 		}
 		if d.Lab.Alive(n) {
+			if err := d.splitBrain(false); err != nil {
+				return err
+			}
 			return fmt.Errorf("not settled after %ds: %s", secs, lastLines(out, 12))
 		}
 	}

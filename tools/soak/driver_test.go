@@ -125,6 +125,46 @@ func TestRoundSplitBrainNeedsHuman(t *testing.T) {
 	assert.Contains(t, r.Human, "split brain on node1")
 }
 
+// A node back from standby attaches its disk before it connects: for that
+// moment its device is StandAlone and status says "suspected". That is no
+// split brain unless the cluster then fails to settle.
+func TestRoundPassingStandAloneIsNoSplitBrain(t *testing.T) {
+	dir := t.TempDir()
+	f := healthyLab(t, dir)
+	healthy := f.answer
+	statuses := 0
+	f.answer = func(a []string) (string, int) {
+		if a[0] == "exec" && a[1] == "node2" && a[2] == "drbd-splitbrain status" {
+			statuses++
+			if statuses == 1 {
+				return "  0 r0           StandAlone    Secondary/Unknown UpToDate/DUnknown  split brain suspected (StandAlone)", 3
+			}
+		}
+		return healthy(a)
+	}
+	r := testDriver(f, dir).Round(Step{Round: 1, Fault: FaultStandby})
+	assert.Empty(t, r.Human)
+	assert.Equal(t, 1, statuses, "a settled cluster needs no second look")
+}
+
+func TestRoundLastingStandAloneNeedsHuman(t *testing.T) {
+	dir := t.TempDir()
+	f := healthyLab(t, dir)
+	healthy := f.answer
+	f.answer = func(a []string) (string, int) {
+		switch {
+		case a[0] == "exec" && a[1] == "node2" && a[2] == "drbd-splitbrain status":
+			return "  0 r0           StandAlone    Secondary/Unknown UpToDate/DUnknown  split brain suspected (StandAlone)", 3
+		case a[0] == "exec" && strings.Contains(a[2], "check()"):
+			return "DRBD not connected and in sync", 1
+		}
+		return healthy(a)
+	}
+	r := testDriver(f, dir).Round(Step{Round: 1, Fault: FaultStandby})
+	assert.Contains(t, r.Human, "split brain on node2")
+	assert.Contains(t, r.Human, "suspected")
+}
+
 func TestRoundLostWrites(t *testing.T) {
 	dir := t.TempDir()
 	f := healthyLab(t, dir)
