@@ -30,7 +30,6 @@ type Master struct {
 // State is what the lock and /proc say about the instance.
 type State struct {
 	PID       int      // the lock holder's pid; 0 when nobody holds the lock
-	HintPID   int      // the pid text of the lock file (2.0.30 on); 0 when none
 	Process   *Process // the lock holder; nil when none
 	Listening bool     // the holder listens on the client port
 	isMaster  bool     // Process has the master's name
@@ -50,8 +49,6 @@ func (m *Master) State() (State, error) {
 		return State{}, err
 	}
 	st := State{PID: holder.PID, Process: holder}
-	// Only a hint, kept for messages: see ReadLockPID.
-	st.HintPID, _ = ReadLockPID(m.Cfg.LockPath())
 	name := m.Name
 	if name == "" {
 		name = "mfsmaster"
