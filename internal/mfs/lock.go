@@ -214,18 +214,17 @@ func (h *Host) holderByName(path string) (*Process, error) {
 		return nil, err
 	}
 	for _, l := range locks {
-		links, err := h.fds(l.PID)
-		if err != nil {
-			continue // exited, or another pid namespace's
-		}
-		for _, fd := range links {
-			if fd.Target != path && fd.Target != path+" (deleted)" {
-				continue
+		held := false
+		// An error: the process exited, or is another pid namespace's.
+		_ = h.eachFD(l.PID, func(fd fdLink) bool {
+			if fd.Target == path || fd.Target == path+" (deleted)" {
+				var st syscall.Stat_t
+				held = syscall.Stat(fd.Path, &st) == nil && st.Ino == l.Inode
 			}
-			var st syscall.Stat_t
-			if err := syscall.Stat(fd.Path, &st); err == nil && st.Ino == l.Inode {
-				return h.Process(l.PID)
-			}
+			return !held
+		})
+		if held {
+			return h.Process(l.PID)
 		}
 	}
 	return nil, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -36,6 +37,8 @@ func (p *Process) Stopped() bool { return p.State == "T" || p.State == "t" }
 // every start of the agent, that is at every monitor.
 type Host struct {
 	root string
+	// readlink is os.Readlink; tests count the links a question reads.
+	readlink func(string) (string, error)
 }
 
 // NewHost opens the proc file system mounted at root ("/proc", or a tree
@@ -49,7 +52,7 @@ func NewHost(root string) (*Host, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", root)
 	}
-	return &Host{root: root}, nil
+	return &Host{root: root, readlink: os.Readlink}, nil
 }
 
 // stat reads root/PID/stat. Outcomes: its fields; an error wrapping
@@ -120,83 +123,100 @@ func (h *Host) Children(parent ProcID, comm string) ([]ProcID, error) {
 }
 
 // Listening reports whether pid owns a listening TCP socket on port (IPv4
-// or IPv6): the socket inodes of its descriptors are matched against the
-// kernel's listening sockets (sock_diag, or /proc/net/tcp{,6} where that is
-// missing or root is not /proc), which costs no fork and no connection.
-// Outcomes: the answer; an error when pid's descriptors cannot be read
-// (wrapping os.ErrNotExist when it does not exist); an error of reading
-// or parsing /proc/net/tcp (its absence means no IPv4 listener; IPv6's
-// file is optional altogether).
+// or IPv6). The kernel's listeners on the port come first (sock_diag, or
+// /proc/net/tcp{,6} where that is missing or root is not /proc); then
+// pid's descriptors are read in order until one is such a socket. A busy
+// master holds a descriptor per connection, thousands, but opened its
+// listeners at start among its first, and the monitor asks at every run.
+// It costs no fork and no connection. Outcomes: the answer
+// (false, without reading pid's descriptors, when nothing listens on
+// port); an error when pid's descriptors cannot be read (wrapping
+// os.ErrNotExist when it does not exist); an error of reading or parsing
+// /proc/net/tcp (its absence means no IPv4 listener; IPv6's file is
+// optional altogether).
 func (h *Host) Listening(pid, port int) (bool, error) {
-	inodes, err := h.socketInodes(pid)
-	if err != nil {
+	want, err := h.listenersOn(port)
+	if err != nil || len(want) == 0 {
 		return false, err
 	}
+	found := false
+	err = h.eachFD(pid, func(l fdLink) bool {
+		if s, ok := strings.CutPrefix(l.Target, "socket:["); ok {
+			ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64)
+			found = err == nil && want[ino]
+		}
+		return !found
+	})
+	return found, err
+}
+
+// listenersOn returns the inodes of the TCP sockets listening on port.
+func (h *Host) listenersOn(port int) (map[uint64]bool, error) {
 	if h.root == "/proc" {
 		// This machine's own sockets: ask the kernel for listeners only.
 		// A kernel without sock_diag for TCP still has /proc/net/tcp.
 		if ls, err := listeners(port); err == nil {
-			for n := range ls {
-				if inodes[n] {
-					return true, nil
-				}
-			}
-			return false, nil
+			return ls, nil
 		}
 	}
 	v4, err := h.netTCP("tcp")
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return false, err
+		return nil, err
 	}
 	// A kernel without IPv6 has no tcp6.
 	v6, _ := h.netTCP("tcp6")
+	want := map[uint64]bool{}
 	for _, s := range append(v4, v6...) {
-		if s.State == tcpListen && int(s.LocalPort) == port && inodes[s.Inode] {
-			return true, nil
+		if s.State == tcpListen && int(s.LocalPort) == port {
+			want[s.Inode] = true
 		}
 	}
-	return false, nil
+	return want, nil
 }
 
 // fdLink is one open descriptor of a process: its root/PID/fd/N path and
 // what the kernel says it points at.
 type fdLink struct{ Path, Target string }
 
-// fds returns pid's open descriptors; one closed meanwhile is left out.
-// Outcomes: the descriptors; an error when root/PID/fd cannot be listed
+// lowFDs is how many of a process's first descriptors eachFD reads by
+// number before it lists the rest: a master opens its listeners and lock
+// file at start, among its first dozen, and a thousand connections after.
+const lowFDs = 64
+
+// eachFD calls fn with pid's open descriptors in numeric order until fn
+// returns false; one closed meanwhile is left out. The first lowFDs are
+// read by number, so that what is found there costs no listing of the
+// whole table. Outcomes: nil; an error when root/PID/fd cannot be listed
 // (wrapping os.ErrNotExist when the process is gone).
-func (h *Host) fds(pid int) ([]fdLink, error) {
+func (h *Host) eachFD(pid int, fn func(fdLink) bool) error {
 	dir := filepath.Join(h.root, strconv.Itoa(pid), "fd")
+	link := func(fd int) bool {
+		path := filepath.Join(dir, strconv.Itoa(fd))
+		t, err := h.readlink(path)
+		return err != nil || fn(fdLink{Path: path, Target: t})
+	}
+	for fd := 0; fd < lowFDs; fd++ {
+		if !link(fd) {
+			return nil
+		}
+	}
 	names, err := readDirNames(dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]fdLink, 0, len(names))
+	fds := make([]int, 0, len(names))
 	for _, n := range names {
-		path := filepath.Join(dir, n)
-		if t, err := os.Readlink(path); err == nil {
-			out = append(out, fdLink{Path: path, Target: t})
+		if fd, err := strconv.Atoi(n); err == nil && fd >= lowFDs {
+			fds = append(fds, fd)
 		}
 	}
-	return out, nil
-}
-
-// socketInodes returns the inodes of the sockets pid holds open, which
-// root/PID/fd names "socket:[INODE]".
-func (h *Host) socketInodes(pid int) (map[uint64]bool, error) {
-	links, err := h.fds(pid)
-	if err != nil {
-		return nil, err
-	}
-	inodes := map[uint64]bool{}
-	for _, l := range links {
-		if s, ok := strings.CutPrefix(l.Target, "socket:["); ok {
-			if ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
-				inodes[ino] = true
-			}
+	slices.Sort(fds)
+	for _, fd := range fds {
+		if !link(fd) {
+			return nil
 		}
 	}
-	return inodes, nil
+	return nil
 }
 
 // netTCP reads root/net/tcp or root/net/tcp6 (see parseNetTCP).

@@ -1,8 +1,10 @@
 package mfs
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -98,4 +100,34 @@ func TestNewHostRefusesARootThatIsNoDirectory(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	_, err = NewHost("testdata/proc-net-tcp.txt")
 	assert.Error(t, err)
+}
+
+// A busy master holds a descriptor per client and chunkserver connection,
+// thousands of them, while it opened its listeners at start, among its
+// first descriptors. The monitor asks about the listener on every run:
+// it must find it without reading every connection's link, and read none
+// when nothing listens on the port at all.
+func TestListeningReadsNoMoreLinksThanItNeeds(t *testing.T) {
+	root := procTree(t)
+	for fd := 100; fd < 2100; fd++ {
+		require.NoError(t, os.Symlink(fmt.Sprintf("socket:[%d]", 5000000+fd), filepath.Join(root, "23352", "fd", strconv.Itoa(fd))))
+	}
+	h, err := NewHost(root)
+	require.NoError(t, err)
+	var read []string
+	h.readlink = func(path string) (string, error) {
+		read = append(read, filepath.Base(path))
+		return os.Readlink(path)
+	}
+
+	ok, err := h.Listening(23352, 39421)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, []string{"0", "1", "2", "3"}, read, "descriptors are read by number, up to the listener")
+
+	read = nil
+	ok, err = h.Listening(23352, 4321)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assert.Empty(t, read, "nothing listens on the port: no descriptor is worth reading")
 }
