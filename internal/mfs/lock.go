@@ -216,7 +216,7 @@ func (h *Host) holderByName(path string) (*Process, error) {
 	for _, l := range locks {
 		held := false
 		// An error: the process exited, or is another pid namespace's.
-		_ = h.eachFD(l.PID, func(fd fdLink) bool {
+		_ = h.eachFD(l.PID, 0, func(fd fdLink) bool {
 			if fd.Target == path || fd.Target == path+" (deleted)" {
 				var st syscall.Stat_t
 				held = syscall.Stat(fd.Path, &st) == nil && st.Ino == l.Inode

@@ -140,7 +140,7 @@ func (h *Host) Listening(pid, port int) (bool, error) {
 		return false, err
 	}
 	found := false
-	err = h.eachFD(pid, func(l fdLink) bool {
+	err = h.eachFD(pid, listenerFDs, func(l fdLink) bool {
 		if s, ok := strings.CutPrefix(l.Target, "socket:["); ok {
 			ino, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64)
 			found = err == nil && want[ino]
@@ -178,24 +178,27 @@ func (h *Host) listenersOn(port int) (map[uint64]bool, error) {
 // what the kernel says it points at.
 type fdLink struct{ Path, Target string }
 
-// lowFDs is how many of a process's first descriptors eachFD reads by
-// number before it lists the rest: a master opens its listeners and lock
-// file at start, among its first dozen, and a thousand connections after.
-const lowFDs = 64
+// listenerFDs is how many of the master's first descriptors Listening
+// reads by number before it lists the rest: mfsmaster opens its listeners
+// and lock file at start, among its first dozen, and a connection's
+// descriptor after.
+const listenerFDs = 64
 
 // eachFD calls fn with pid's open descriptors in numeric order until fn
-// returns false; one closed meanwhile is left out. The first lowFDs are
-// read by number, so that what is found there costs no listing of the
-// whole table. Outcomes: nil; an error when root/PID/fd cannot be listed
-// (wrapping os.ErrNotExist when the process is gone).
-func (h *Host) eachFD(pid int, fn func(fdLink) bool) error {
+// returns false; one closed meanwhile is left out. The first byNumber
+// descriptors are read by number, which spares listing a table of
+// thousands when what is looked for is there, but costs a failed
+// readlink for each that is not open: 0 lists at once. Outcomes: nil; an
+// error when root/PID/fd cannot be listed (wrapping os.ErrNotExist when
+// the process is gone).
+func (h *Host) eachFD(pid, byNumber int, fn func(fdLink) bool) error {
 	dir := filepath.Join(h.root, strconv.Itoa(pid), "fd")
 	link := func(fd int) bool {
 		path := filepath.Join(dir, strconv.Itoa(fd))
 		t, err := h.readlink(path)
 		return err != nil || fn(fdLink{Path: path, Target: t})
 	}
-	for fd := 0; fd < lowFDs; fd++ {
+	for fd := 0; fd < byNumber; fd++ {
 		if !link(fd) {
 			return nil
 		}
@@ -206,7 +209,7 @@ func (h *Host) eachFD(pid int, fn func(fdLink) bool) error {
 	}
 	fds := make([]int, 0, len(names))
 	for _, n := range names {
-		if fd, err := strconv.Atoi(n); err == nil && fd >= lowFDs {
+		if fd, err := strconv.Atoi(n); err == nil && fd >= byNumber {
 			fds = append(fds, fd)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -112,22 +113,51 @@ func TestListeningReadsNoMoreLinksThanItNeeds(t *testing.T) {
 	for fd := 100; fd < 2100; fd++ {
 		require.NoError(t, os.Symlink(fmt.Sprintf("socket:[%d]", 5000000+fd), filepath.Join(root, "23352", "fd", strconv.Itoa(fd))))
 	}
-	h, err := NewHost(root)
-	require.NoError(t, err)
-	var read []string
-	h.readlink = func(path string) (string, error) {
-		read = append(read, filepath.Base(path))
-		return os.Readlink(path)
-	}
+	h, read := countingHost(t, root)
 
 	ok, err := h.Listening(23352, 39421)
 	require.NoError(t, err)
 	assert.True(t, ok)
-	assert.Equal(t, []string{"0", "1", "2", "3"}, read, "descriptors are read by number, up to the listener")
+	assert.Equal(t, []string{"0", "1", "2", "3"}, *read, "descriptors are read by number, up to the listener")
 
-	read = nil
+	*read = nil
 	ok, err = h.Listening(23352, 4321)
 	require.NoError(t, err)
 	assert.False(t, ok)
-	assert.Empty(t, read, "nothing listens on the port: no descriptor is worth reading")
+	assert.Empty(t, *read, "nothing listens on the port: no descriptor is worth reading")
+}
+
+// When the lock file no longer tells who holds it, the holder is looked
+// for among the processes of /proc/locks: most have a few descriptors,
+// and each is listed rather than probed by number.
+func TestLockHolderByNameListsEachCandidatesDescriptors(t *testing.T) {
+	root := procTree(t)
+	lock := filepath.Join(t.TempDir(), LockName)
+	require.NoError(t, os.WriteFile(lock, []byte("23352\n"), 0o640))
+	var st syscall.Stat_t
+	require.NoError(t, syscall.Stat(lock, &st))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "locks"),
+		[]byte(fmt.Sprintf("1: POSIX  ADVISORY  WRITE 23352 fe:00:%d 0 EOF\n", st.Ino)), 0o644))
+	require.NoError(t, os.Symlink(lock, filepath.Join(root, "23352", "fd", "7")))
+	h, read := countingHost(t, root)
+
+	p, err := h.LockHolder(lock)
+	require.NoError(t, err)
+	require.NotNil(t, p, "nobody holds the lock the kernel knows of, but 23352 holds one on the file it opened")
+	assert.Equal(t, 23352, p.PID)
+	assert.Equal(t, []string{"0", "3", "4", "5", "7"}, *read)
+}
+
+// countingHost opens the proc tree at root and records, in order, the
+// descriptors whose links it reads.
+func countingHost(t *testing.T, root string) (*Host, *[]string) {
+	t.Helper()
+	h, err := NewHost(root)
+	require.NoError(t, err)
+	read := &[]string{}
+	h.readlink = func(path string) (string, error) {
+		*read = append(*read, filepath.Base(path))
+		return os.Readlink(path)
+	}
+	return h, read
 }
