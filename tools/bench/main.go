@@ -113,12 +113,30 @@ const soakBegin, soakEnd = "<!-- soak:begin -->", "<!-- soak:end -->"
 
 // soakSection is doc's soak block, markers included; nil when doc has no
 // pair of markers in order.
-func soakSection(doc []byte) []byte {
-	i, j := bytes.Index(doc, []byte(soakBegin)), bytes.Index(doc, []byte(soakEnd))
+func soakSection(doc []byte) []byte { return block(doc, soakBegin, soakEnd) }
+
+// block is what lies between begin and end in doc, markers included; nil
+// when doc has no pair of them in order.
+func block(doc []byte, begin, end string) []byte {
+	i, j := bytes.Index(doc, []byte(begin)), bytes.Index(doc, []byte(end))
 	if i < 0 || j < i {
 		return nil
 	}
-	return doc[i : j+len(soakEnd)]
+	return doc[i : j+len(end)]
+}
+
+// The lab's part of the report (-lab: the DRBD agents side by side, the
+// failovers and their timelines) lies between these markers.
+const labBegin, labEnd = "<!-- lab:begin -->", "<!-- lab:end -->"
+
+// unmeasuredLab is what a run without the lab reports of it: the lab block
+// of the report it replaces, whose figures a run of twenty minutes in the
+// lab measured and this one cannot, or else how to measure them.
+func unmeasuredLab(old []byte) string {
+	if b := block(old, labBegin, labEnd); b != nil {
+		return string(b)
+	}
+	return "## ocf:mfs:drbd against ocf:linbit:drbd\n\nNot measured in this run: `make bench BENCH_LAB=1` boots the two-VM lab for it.\n"
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
@@ -181,13 +199,17 @@ func run() error {
 		return fmt.Errorf("parser benchmark: %w", err)
 	}
 	if *withLab {
+		r.p("%s", labBegin)
+		r.p("_Measured by `make bench BENCH_LAB=1` on %s; a run without the lab carries this part over._", time.Now().UTC().Format("2006-01-02"))
+		r.p("")
 		if err := benchDrbdLab(r, repo); err != nil {
 			return fmt.Errorf("lab: %w", err)
 		}
-	} else {
-		r.p("## ocf:mfs:drbd against ocf:linbit:drbd")
+		r.p("%s", labEnd)
 		r.p("")
-		r.p("Not measured in this run: `make bench BENCH_LAB=1` boots the two-VM lab for it.")
+	} else {
+		old, _ := os.ReadFile(*out)
+		r.p("%s", unmeasuredLab(old))
 		r.p("")
 	}
 	if old, err := os.Open(*out); err == nil {
