@@ -521,8 +521,9 @@ func benchBusyMaster(r *report, env []string, agent, empty, lock string, port in
 	after := held()
 	m, e := summarize("busy", mon), summarize("empty", emp)
 	r.p("With the master holding %d more client connections (%d descriptors before these runs, %d after), 30 runs of each:", busyConns, before, after)
-	r.p("a depth-0 monitor takes %s ms against %s ms for the empty Go program (%.2f×), and %.2f× its own time on the idle master.",
+	r.p("a depth-0 monitor takes %s ms against %s ms for the empty Go program (%.2f×), and %.2f× its own time on the idle master",
 		ms(m.wallMed), ms(e.wallMed), float64(m.wallMed)/float64(e.wallMed), float64(m.wallMed)/float64(idle.wallMed))
+	r.p("(the monitor's exit codes: %s).", m.codes)
 	r.p("")
 	return nil
 }
