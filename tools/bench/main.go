@@ -207,17 +207,16 @@ func run() error {
 		}
 		r.p("%s", labEnd)
 		r.p("")
-	} else {
-		old, _ := os.ReadFile(*out)
+	}
+	// The report this run replaces (none on a first run): what this run
+	// does not measure is carried over from it.
+	old, _ := os.ReadFile(*out)
+	if !*withLab {
 		r.p("%s", unmeasuredLab(old))
 		r.p("")
 	}
-	if old, err := os.Open(*out); err == nil {
-		kept := keptSections(old)
-		old.Close()
-		if kept != "" {
-			r.p("%s", kept)
-		}
+	if kept := keptSections(bytes.NewReader(old)); kept != "" {
+		r.p("%s", kept)
 	}
 	e2eTimings(r, repo)
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
@@ -229,10 +228,8 @@ func run() error {
 	}
 	// make soak's section is measured by its own run (hours in the lab):
 	// carry it over rather than lose it.
-	if old, err := os.ReadFile(*out); err == nil {
-		if soak := soakSection(old); soak != nil {
-			r.p("%s", soak)
-		}
+	if soak := soakSection(old); soak != nil {
+		r.p("%s", soak)
 	}
 	if err := os.WriteFile(*out, r.Bytes(), 0o644); err != nil {
 		return err
@@ -415,12 +412,15 @@ func benchMaster(r *report, bin string) error {
 	r.p("run under strace; \"programs run\" counts its execve calls.)")
 	r.p("")
 
-	if err := benchBusyMaster(r, env, agent, empty, filepath.Join(data, ".mfsmaster.lock"), clientPort, st[0]); err != nil {
+	pid, err := readPID(filepath.Join(data, ".mfsmaster.lock"))
+	if err != nil {
+		return err
+	}
+	if err := benchBusyMaster(r, env, agent, empty, pid, clientPort, st[0]); err != nil {
 		return err
 	}
 
 	// What each says about a dead master, and what each does about it.
-	pid, _ := readPID(filepath.Join(data, ".mfsmaster.lock"))
 	_ = syscall.Kill(pid, syscall.SIGKILL)
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	waitGone(pid)
@@ -469,16 +469,12 @@ func benchMaster(r *report, bin string) error {
 // master serving a thousand mounts has a descriptor for each.
 const busyConns = 1000
 
-// benchBusyMaster measures the depth-0 monitor again while the master holds
-// busyConns more client connections, beside the empty Go program and the
+// benchBusyMaster measures the depth-0 monitor again while the master (pid)
+// holds busyConns more client connections, beside the empty Go program and the
 // same monitor of the idle master measured just before (idle). mfsmaster
 // drops a connection that never registers after some seconds, so the
 // rounds are few and start once it has accepted them all.
-func benchBusyMaster(r *report, env []string, agent, empty, lock string, port int, idle stats) error {
-	pid, err := readPID(lock)
-	if err != nil {
-		return err
-	}
+func benchBusyMaster(r *report, env []string, agent, empty string, pid, port int, idle stats) error {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < busyConns+100 {
 		if lim.Max < busyConns+100 {
