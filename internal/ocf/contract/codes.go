@@ -1,9 +1,11 @@
-// Package ocf implements the Open Cluster Framework resource agent contract
-// (OCF 1.1) once, for every ocf-mfs agent: exit codes, the environment
-// Pacemaker passes, the action dispatcher, exit reasons, meta-data and action
-// deadlines. Logging lives in internal/logging and the promotion score, a
-// Pacemaker tool, in internal/crm.
-package ocf
+// Package contract is the part of the OCF 1.1 resource agent contract that
+// needs no more than the standard library's os, fmt and strconv: the exit
+// codes and the environment Pacemaker passes. It is apart from package ocf,
+// which adds the dispatcher, meta-data and logging, so that ocf:mfs:master's
+// monitor front links none of encoding/xml, net or os/exec: Pacemaker starts
+// that front every monitor interval on every node, and every linked package
+// costs its start.
+package contract
 
 import (
 	"errors"
