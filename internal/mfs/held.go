@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/ocf-mfs/ocf-mfs/internal/mfs/local"
 )
 
 // ErrMetadataFile is wrapped by every error about a metadata or changelog
@@ -86,7 +88,7 @@ const tailSize = 64 << 10
 // true; false for an empty file or one without a complete change; an error
 // when it cannot be read.
 func LastChange(path string) (uint64, bool, error) {
-	f, err := openRegular(path)
+	f, err := local.OpenRegular(path)
 	if err != nil {
 		return 0, false, err
 	}
@@ -115,7 +117,7 @@ const eofMark = "[MFS EOF MARKER]"
 // Outcomes: version and id; an error wrapping ErrMetadataFile for a file
 // mfsmaster would not load; an error wrapping os.ErrNotExist; a read error.
 func MetadataVersion(path string) (version, id uint64, err error) {
-	f, err := openRegular(path)
+	f, err := local.OpenRegular(path)
 	if err != nil {
 		return 0, 0, err
 	}

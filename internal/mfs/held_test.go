@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/mfs/mfstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -78,17 +79,10 @@ func TestMetadataVersionRefusesATruncatedFile(t *testing.T) {
 	assert.ErrorIs(t, err, ErrMetadataFile)
 }
 
-func copyFixture(t *testing.T, from, dir, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, to), b, 0o600))
-}
-
 func TestReadHeldMetaloggerOfANewFileSystem(t *testing.T) {
 	dir := t.TempDir()
-	copyFixture(t, "testdata/metadata_ml.tmp-3.0.117-new", dir, "metadata_ml.tmp")
-	copyFixture(t, "testdata/changelog_ml.0.mfs-3.0.117", dir, "changelog_ml.0.mfs")
+	mfstest.CopyFixture(t, "testdata/metadata_ml.tmp-3.0.117-new", dir, "metadata_ml.tmp")
+	mfstest.CopyFixture(t, "testdata/changelog_ml.0.mfs-3.0.117", dir, "changelog_ml.0.mfs")
 	h, err := ReadHeld(dir, MetaloggerFiles)
 	require.NoError(t, err)
 	assert.Equal(t, Held{Next: 21, From: "changelog_ml.0.mfs"}, h)
@@ -96,7 +90,7 @@ func TestReadHeldMetaloggerOfANewFileSystem(t *testing.T) {
 
 func TestReadHeldNeedsAMetadataFile(t *testing.T) {
 	dir := t.TempDir()
-	copyFixture(t, "testdata/changelog_ml.0.mfs-3.0.117", dir, "changelog_ml.0.mfs")
+	mfstest.CopyFixture(t, "testdata/changelog_ml.0.mfs-3.0.117", dir, "changelog_ml.0.mfs")
 	h, err := ReadHeld(dir, MetaloggerFiles)
 	require.NoError(t, err)
 	assert.Zero(t, h.Next, "mfsmaster -a cannot start from changelogs alone")
@@ -109,7 +103,7 @@ func TestReadHeldNeedsAMetadataFile(t *testing.T) {
 
 func TestReadHeldMasterAfterCleanStop(t *testing.T) {
 	dir := t.TempDir()
-	copyFixture(t, "testdata/metadata.mfs-3.0.117-v21", dir, "metadata.mfs")
+	mfstest.CopyFixture(t, "testdata/metadata.mfs-3.0.117-v21", dir, "metadata.mfs")
 	h, err := ReadHeld(dir, MasterFiles)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(21), h.Next)
@@ -156,7 +150,7 @@ func TestSetAsideMovesOnlyMetadataIntoADatedFolder(t *testing.T) {
 
 func TestCopyMetadataRenamesAndSkips(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
-	copyFixture(t, "testdata/metadata.mfs-3.0.117-v21", src, "metadata.mfs")
+	mfstest.CopyFixture(t, "testdata/metadata.mfs-3.0.117-v21", src, "metadata.mfs")
 	require.NoError(t, os.WriteFile(filepath.Join(src, "changelog.0.mfs"), []byte("1: x\n"), 0o600))
 	done, err := CopyMetadata(src, dst, -1, -1, MetaloggerName)
 	require.NoError(t, err)

@@ -1,3 +1,7 @@
+// Package mfs is the domain client for a MooseFS master and metalogger: the
+// verbs the agent needs (start, restore, stop, version, a protocol probe on
+// the client port) and the metadata files they leave. What the node's files
+// and /proc say about a daemon is package local's, which mfs re-exports.
 package mfs
 
 import (
@@ -8,8 +12,16 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/mfs/local"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 )
+
+// State is what the lock and /proc say about the instance.
+type State = local.State
+
+// State finds the holder of DATA_PATH/.mfsmaster.lock the way mfsmaster
+// does, without forking; see local.Host.MasterState.
+func (m *Master) State() (State, error) { return m.Host.MasterState(m.Cfg, m.Name) }
 
 // Master drives one mfsmaster instance: its binary, its configuration file
 // and what the configuration says.
@@ -25,41 +37,6 @@ type Master struct {
 	// Metarestore is MooseFS 1.6's recovery program, "mfsmetarestore"
 	// when empty.
 	Metarestore string
-}
-
-// State is what the lock and /proc say about the instance.
-type State struct {
-	PID       int      // the lock holder's pid; 0 when nobody holds the lock
-	Process   *Process // the lock holder; nil when none
-	Listening bool     // the holder listens on the client port
-	isMaster  bool     // Process has the master's name
-}
-
-// Running reports a live mfsmaster holding the lock.
-func (s State) Running() bool { return s.Process != nil && s.isMaster }
-
-// State finds the holder of the lock on DATA_PATH/.mfsmaster.lock, the
-// way mfsmaster does, without forking. Outcomes: the state (not running
-// when nobody holds the lock, or when the holder is not named like the
-// master); an error wrapping ErrNotRegular when the lock file is not a
-// regular file and nobody holds it; any other error reading /proc.
-func (m *Master) State() (State, error) {
-	holder, err := m.Host.LockHolder(m.Cfg.LockPath())
-	if err != nil || holder == nil {
-		return State{}, err
-	}
-	st := State{PID: holder.PID, Process: holder}
-	name := m.Name
-	if name == "" {
-		name = "mfsmaster"
-	}
-	st.isMaster = holder.Comm == name
-	if st.Running() && !holder.Stopped() {
-		if st.Listening, err = m.Host.Listening(holder.PID, m.Cfg.Matocl.Port); err != nil {
-			return st, err
-		}
-	}
-	return st, nil
 }
 
 // Metadata describes what DATA_PATH holds, to decide how to start.

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/mfs/local"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
 )
 
@@ -200,7 +201,7 @@ func CopyMetadata(src, dst string, uid, gid int, rename func(string) string) ([]
 }
 
 func copyFile(from, to string, uid, gid int) error {
-	in, err := openRegular(from)
+	in, err := local.OpenRegular(from)
 	if err != nil {
 		return err
 	}

@@ -279,7 +279,7 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		r.Log.Warnf("%s in %s is %q: mfsmaster takes a '#' after a value as part of it; put comments on lines of their own",
 			k, in.p.config, in.cfg.Raw[k])
 	}
-	uid, gid, err := in.cfg.WorkingIDs()
+	uid, gid, err := mfs.WorkingIDs(in.cfg)
 	if err != nil {
 		// mfsmaster would start, fail to switch users and exit; the
 		// operator needs this reason, not "it exited".

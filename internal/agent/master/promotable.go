@@ -133,7 +133,7 @@ func (a *Agent) startMetalogger(ctx context.Context, r *ocf.Request, pi *pinstan
 	if p != nil {
 		return nil
 	}
-	uid, gid, err := pi.cfg.WorkingIDs()
+	uid, gid, err := mfs.WorkingIDs(pi.cfg)
 	if err != nil {
 		return ocf.Errorf(ocf.ErrInstalled, "%w", err)
 	}
@@ -444,7 +444,7 @@ func (a *Agent) rebuild(r *ocf.Request, pi *pinstance) (bool, error) {
 	if folder != "" {
 		r.Log.Warnf("DATA_PATH's own metadata (version %d) is older than the metalogger's (%d): moved to %s", own.Next, held.Next, folder)
 	}
-	uid, gid, _ := pi.cfg.WorkingIDs()
+	uid, gid, _ := mfs.WorkingIDs(pi.cfg)
 	names, err := mfs.CopyMetadata(pi.mp.path, pi.cfg.DataPath, uid, gid, nil)
 	if err != nil {
 		return false, ocf.Errorf(ocf.ErrGeneric, "copy the metalogger's files to DATA_PATH: %w", err)
@@ -508,7 +508,7 @@ func (a *Agent) seedMetalogger(r *ocf.Request, pi *pinstance) error {
 	if folder != "" {
 		r.Log.Infof("the metalogger's files from before this node's promotion were moved to %s", folder)
 	}
-	uid, gid, _ := pi.cfg.WorkingIDs()
+	uid, gid, _ := mfs.WorkingIDs(pi.cfg)
 	if _, err := mfs.CopyMetadata(pi.cfg.DataPath, pi.mp.path, uid, gid, mfs.MetaloggerName); err != nil {
 		return fmt.Errorf("seed the metalogger: %w", err)
 	}

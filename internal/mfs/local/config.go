@@ -1,9 +1,11 @@
-// Package mfs is the domain client for a MooseFS master: its configuration,
-// its lock file and process, a protocol probe on the client port, and the
-// verbs the agent needs (start, stop, reload). Reading state goes through
-// /proc and sockets, never through forks, so a 10-second monitor stays
-// cheap.
-package mfs
+// Package local is what this node's files and /proc say about a MooseFS
+// daemon: its configuration, the holder of its lock, its process, whether it
+// listens, and the signals that stop it. It reads through /proc, netlink
+// and fcntl, never through forks, and links nothing beyond os, fmt and
+// syscall: ocf:mfs:master's monitor front is built on it, and Pacemaker
+// starts that front every monitor interval on every node. Package mfs, the
+// domain client, builds the daemons' verbs on it.
+package local
 
 import (
 	"bufio"
@@ -11,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -222,43 +223,4 @@ func ReadConfigFile(path string) (*Config, error) {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrConfig, path, maxConfig)
 	}
 	return ParseConfig(io.LimitReader(f, maxConfig))
-}
-
-// WorkingIDs resolves WORKING_USER and WORKING_GROUP as mfsmaster does when
-// started as root (mfscommon/main.c, changeugid): "#N" is a numeric id, a
-// name is looked up, and an empty WORKING_GROUP means the user's primary
-// group. Outcomes: uid and gid; an error naming the user or group that
-// does not exist on this node, which mfsmaster would refuse to start with.
-func (c *Config) WorkingIDs() (uid, gid int, err error) {
-	gid = -1
-	if n, ok := strings.CutPrefix(c.WorkingGroup, "#"); ok {
-		if gid, err = strconv.Atoi(n); err != nil {
-			return -1, -1, fmt.Errorf("WORKING_GROUP %s is not a number", c.WorkingGroup)
-		}
-	} else if c.WorkingGroup != "" {
-		g, err := user.LookupGroup(c.WorkingGroup)
-		if err != nil {
-			return -1, -1, fmt.Errorf("WORKING_GROUP %s does not exist on this node", c.WorkingGroup)
-		}
-		gid, _ = strconv.Atoi(g.Gid)
-	}
-	var u *user.User
-	if n, ok := strings.CutPrefix(c.WorkingUser, "#"); ok {
-		if uid, err = strconv.Atoi(n); err != nil {
-			return -1, -1, fmt.Errorf("WORKING_USER %s is not a number", c.WorkingUser)
-		}
-		if gid >= 0 {
-			return uid, gid, nil
-		}
-		if u, err = user.LookupId(n); err != nil {
-			return -1, -1, fmt.Errorf("WORKING_USER %s: no user with that id on this node, so no group either", c.WorkingUser)
-		}
-	} else if u, err = user.Lookup(c.WorkingUser); err != nil {
-		return -1, -1, fmt.Errorf("WORKING_USER %s does not exist on this node", c.WorkingUser)
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	if gid < 0 {
-		gid, _ = strconv.Atoi(u.Gid)
-	}
-	return uid, gid, nil
 }

@@ -1,4 +1,4 @@
-package mfs
+package local
 
 import (
 	"bufio"
@@ -25,11 +25,11 @@ var ErrNotRegular = errors.New("not a regular file")
 // maxSmallFile bounds what the agent reads of a lock or state file.
 const maxSmallFile = 4096
 
-// openRegular opens path for reading without following a final symlink and
+// OpenRegular opens path for reading without following a final symlink and
 // without blocking (a FIFO opens at once), and only when it is a regular
 // file. Outcomes: the open file; an error wrapping os.ErrNotExist; an error
 // wrapping ErrNotRegular; any other error of open or fstat.
-func openRegular(path string) (*os.File, error) {
+func OpenRegular(path string) (*os.File, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("%s is a symlink: %w", path, ErrNotRegular)
@@ -65,10 +65,10 @@ func fileType(m os.FileMode) string {
 }
 
 // ReadSmallFile reads at most max bytes of a regular file, never following
-// a final symlink nor blocking on a FIFO (see openRegular for the errors).
+// a final symlink nor blocking on a FIFO (see OpenRegular for the errors).
 // A longer file is an error: the files the agent reads are a line long.
 func ReadSmallFile(path string, max int64) ([]byte, error) {
-	f, err := openRegular(path)
+	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func ReadLockPID(path string) (int, error) {
 // the file does not exist; an error wrapping ErrNotRegular; any other
 // error of open or fcntl.
 func LockOwner(path string) (int, error) {
-	f, err := openRegular(path)
+	f, err := OpenRegular(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, ErrNoLock
 	}

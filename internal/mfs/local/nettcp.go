@@ -1,4 +1,4 @@
-package mfs
+package local
 
 import (
 	"bufio"

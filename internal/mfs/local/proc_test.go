@@ -1,4 +1,4 @@
-package mfs
+package local
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/mfs/mfstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,11 +30,11 @@ func procTree(t *testing.T) string {
 		"24203": "proc-stat-sleep-stopped.txt",
 	} {
 		require.NoError(t, os.MkdirAll(filepath.Join(root, pid, "fd"), 0o755))
-		copyFixture(t, filepath.Join("testdata", fixture), filepath.Join(root, pid), "stat")
+		mfstest.CopyFixture(t, filepath.Join("testdata", fixture), filepath.Join(root, pid), "stat")
 	}
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "net"), 0o755))
-	copyFixture(t, "testdata/proc-net-tcp.txt", filepath.Join(root, "net"), "tcp")
-	copyFixture(t, "testdata/proc-net-tcp6.txt", filepath.Join(root, "net"), "tcp6")
+	mfstest.CopyFixture(t, "testdata/proc-net-tcp.txt", filepath.Join(root, "net"), "tcp")
+	mfstest.CopyFixture(t, "testdata/proc-net-tcp6.txt", filepath.Join(root, "net"), "tcp6")
 	for fd, target := range map[string]string{"0": "/dev/null", "3": "socket:[1720541]", "4": "socket:[1720652]", "5": "socket:[1720651]"} {
 		require.NoError(t, os.Symlink(target, filepath.Join(root, "23352", "fd", fd)))
 	}
