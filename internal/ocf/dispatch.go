@@ -9,9 +9,9 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/logging"
+	"github.com/ocf-mfs/ocf-mfs/internal/ocf/contract"
 
 	"github.com/ocf-mfs/ocf-mfs/internal/version"
 )
@@ -101,21 +101,11 @@ func Deadline(now time.Time, timeout time.Duration) time.Time {
 }
 
 // MaxExitReason is how much of an exit reason Pacemaker keeps.
-const MaxExitReason = 128
+const MaxExitReason = contract.MaxExitReason
 
-// FormatExitReason makes msg fit the exit-reason line: one line, at most
-// MaxExitReason bytes, cut on a character boundary.
-func FormatExitReason(msg string) string {
-	msg = strings.Join(strings.Fields(msg), " ")
-	if len(msg) <= MaxExitReason {
-		return msg
-	}
-	cut := MaxExitReason
-	for cut > 0 && !utf8.RuneStart(msg[cut]) {
-		cut--
-	}
-	return msg[:cut]
-}
+// FormatExitReason makes msg fit the exit-reason line; see
+// contract.FormatExitReason.
+func FormatExitReason(msg string) string { return contract.FormatExitReason(msg) }
 
 // Main runs the action named in p.Args[1] and returns the exit status.
 func Main(a Agent, p Process) int {
@@ -195,13 +185,7 @@ func wantsExitReason(action string, probe bool, code ExitCode) bool {
 	return true
 }
 
-func writeExitReason(p Process, env *Env, msg string) {
-	prefix, ok := env.Get("OCF_EXIT_REASON_PREFIX")
-	if !ok || prefix == "" {
-		prefix = "ocf-exit-reason:"
-	}
-	fmt.Fprintf(p.Stderr, "%s%s\n", prefix, FormatExitReason(msg))
-}
+func writeExitReason(p Process, env *Env, msg string) { env.WriteExitReason(p.Stderr, msg) }
 
 type actionFunc func(context.Context, *Request) error
 

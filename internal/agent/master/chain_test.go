@@ -13,7 +13,7 @@ import (
 // the dispatcher can tell a missing file or a passed deadline from any
 // other failure; with %v the chain ended at the agent's message.
 func TestConfigErrorKeepsItsCause(t *testing.T) {
-	in := &instance{p: params{config: filepath.Join(t.TempDir(), "missing.cfg")}}
+	in := &instance{p: params{Config: filepath.Join(t.TempDir(), "missing.cfg")}}
 	New().readConfig(in)
 	require.Error(t, in.cfgErr)
 	assert.ErrorIs(t, in.cfgErr, fs.ErrNotExist)

@@ -8,11 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/agent/master/core"
 	"github.com/ocf-mfs/ocf-mfs/internal/mfs"
 	"github.com/ocf-mfs/ocf-mfs/internal/ocf"
 	"github.com/ocf-mfs/ocf-mfs/internal/runner"
@@ -20,7 +20,7 @@ import (
 
 const (
 	defaultConfig = mfs.DefaultConfig
-	defaultBinary = "mfsmaster"
+	defaultBinary = core.DefaultBinary
 )
 
 // Agent implements ocf.Agent and ocf.Reloader.
@@ -45,55 +45,9 @@ func New() *Agent {
 	return &Agent{Runner: runner.Exec{}, ProcRoot: "/proc", LookPath: exec.LookPath, Poll: 200 * time.Millisecond}
 }
 
-type params struct {
-	config        string
-	binary        string
-	autoRecovery  bool
-	probeTimeout  time.Duration
-	killMargin    time.Duration
-	killMarginSet bool
-}
+type params = core.Params
 
-func readParams(env *ocf.Env) (params, error) {
-	p := params{config: env.ParamOr("config", defaultConfig), binary: env.ParamOr("binary", defaultBinary)}
-	var err error
-	if p.autoRecovery, err = env.BoolParam("auto_recovery", true); err != nil {
-		return p, ocf.Errorf(ocf.ErrConfigured, "auto_recovery: %w", err)
-	}
-	secs, err := env.IntParam("probe_timeout", 5)
-	if err != nil || secs <= 0 {
-		return p, ocf.Errorf(ocf.ErrConfigured, "probe_timeout must be a positive number of seconds, not %q", env.ParamOr("probe_timeout", ""))
-	}
-	p.probeTimeout = time.Duration(secs) * time.Second
-	if v, ok := paramSet(env, "kill_margin"); ok {
-		secs, err := strconv.Atoi(v)
-		if err != nil || secs < 0 {
-			return p, ocf.Errorf(ocf.ErrConfigured, "kill_margin must be a number of seconds, not %q", v)
-		}
-		p.killMargin = time.Duration(secs) * time.Second
-		p.killMarginSet = true
-	}
-	return p, nil
-}
-
-func paramSet(env *ocf.Env, name string) (string, bool) {
-	v, ok := env.Param(name)
-	return v, ok && v != ""
-}
-
-// margin is the time kept before the stop deadline for SIGKILL and its
-// wait: kill_margin when set, else 5 seconds or a fifth of the stop
-// timeout, whichever is less.
-func (p params) margin(timeout time.Duration) time.Duration {
-	if p.killMarginSet {
-		return p.killMargin
-	}
-	m := 5 * time.Second
-	if timeout > 0 && timeout/5 < m {
-		m = timeout / 5
-	}
-	return m
-}
+func readParams(env *ocf.Env) (params, error) { return core.ReadParams(env) }
 
 // instance is one request's view: parameters, the parsed configuration
 // (nil when it cannot be read) and the domain client.
@@ -120,12 +74,12 @@ func (a *Agent) instance(r *ocf.Request) (*instance, error) {
 }
 
 func (a *Agent) readConfig(in *instance) {
-	cfg, err := mfs.ReadConfigFile(in.p.config)
+	cfg, err := mfs.ReadConfigFile(in.p.Config)
 	switch {
 	case errors.Is(err, mfs.ErrConfig):
-		in.cfgErr = ocf.Errorf(ocf.ErrConfigured, "config %s: %w", in.p.config, err)
+		in.cfgErr = ocf.Errorf(ocf.ErrConfigured, "config %s: %w", in.p.Config, err)
 	case err != nil:
-		in.cfgErr = ocf.Errorf(ocf.ErrInstalled, "config %s cannot be read: %w", in.p.config, err)
+		in.cfgErr = ocf.Errorf(ocf.ErrInstalled, "config %s cannot be read: %w", in.p.Config, err)
 	default:
 		in.cfg = cfg
 		in.m = a.master(in.host, in.p, cfg)
@@ -133,11 +87,11 @@ func (a *Agent) readConfig(in *instance) {
 }
 
 func (a *Agent) master(host *mfs.Host, p params, cfg *mfs.Config) *mfs.Master {
-	m := &mfs.Master{Runner: a.Runner, Host: host, Binary: p.binary, Config: p.config, Cfg: cfg, Name: a.MasterName}
-	if filepath.IsAbs(p.binary) {
+	m := &mfs.Master{Runner: a.Runner, Host: host, Binary: p.Binary, Config: p.Config, Cfg: cfg, Name: a.MasterName}
+	if filepath.IsAbs(p.Binary) {
 		// A MooseFS installed under its own prefix has mfsmetarestore
 		// next to mfsmaster.
-		m.Metarestore = filepath.Join(filepath.Dir(p.binary), "mfsmetarestore")
+		m.Metarestore = filepath.Join(filepath.Dir(p.Binary), "mfsmetarestore")
 	}
 	return m
 }
@@ -203,8 +157,8 @@ func (a *Agent) validate(in *instance) error {
 	if in.cfgErr != nil {
 		return in.cfgErr
 	}
-	if _, err := a.LookPath(in.p.binary); err != nil {
-		return ocf.Errorf(ocf.ErrInstalled, "binary %s: %w", in.p.binary, err)
+	if _, err := a.LookPath(in.p.Binary); err != nil {
+		return ocf.Errorf(ocf.ErrInstalled, "binary %s: %w", in.p.Binary, err)
 	}
 	return nil
 }
@@ -232,30 +186,16 @@ func (a *Agent) Monitor(ctx context.Context, r *ocf.Request) error {
 }
 
 func (a *Agent) monitor(ctx context.Context, r *ocf.Request, in *instance) error {
-	if _, err := os.Stat(in.cfg.DataPath); errors.Is(err, os.ErrNotExist) {
-		// The DRBD file system is mounted on another node: nothing can run
-		// here, which is "not running", never a configuration error.
-		return ocf.Errorf(ocf.NotRunning, "DATA_PATH %s is absent here", in.cfg.DataPath)
-	}
-	st, err := in.m.State()
+	st, err := core.Serving(in.host, in.cfg, a.MasterName)
 	if err != nil {
-		return ocf.Errorf(ocf.ErrGeneric, "read mfsmaster state: %w", err)
-	}
-	if !st.Running() {
-		return ocf.Errorf(ocf.NotRunning, "not running")
-	}
-	if st.Process.Stopped() {
-		return ocf.Errorf(ocf.ErrGeneric, "mfsmaster (pid %d) is stopped (state %s) and serves no one", st.PID, st.Process.State)
-	}
-	if !st.Listening {
-		return ocf.Errorf(ocf.ErrGeneric, "mfsmaster (pid %d) is not listening on its client port %d", st.PID, in.cfg.Matocl.Port)
+		return err
 	}
 	if r.Env.CheckLevel() >= 20 {
-		pctx, cancel := context.WithTimeout(ctx, in.p.probeTimeout)
+		pctx, cancel := context.WithTimeout(ctx, in.p.ProbeTimeout)
 		defer cancel()
 		if _, err := mfs.Probe(pctx, in.cfg.Matocl); err != nil {
 			return ocf.Errorf(ocf.ErrGeneric, "mfsmaster (pid %d) did not answer on port %d within %s: %v",
-				st.PID, in.cfg.Matocl.Port, in.p.probeTimeout, err)
+				st.PID, in.cfg.Matocl.Port, in.p.ProbeTimeout, err)
 		}
 	}
 	return nil
@@ -277,7 +217,7 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		// The agent reads what mfsmaster reads; the operator most likely
 		// meant a comment.
 		r.Log.Warnf("%s in %s is %q: mfsmaster takes a '#' after a value as part of it; put comments on lines of their own",
-			k, in.p.config, in.cfg.Raw[k])
+			k, in.p.Config, in.cfg.Raw[k])
 	}
 	uid, gid, err := mfs.WorkingIDs(in.cfg)
 	if err != nil {
@@ -315,7 +255,7 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 		// crash of this node, DRBD's copy lacks what clients were already
 		// told. Before 3.0 there is no such setting to recommend.
 		r.Log.Warnf("CHANGELOG_SAVE_MODE is %s in %s: changes made in the last seconds before a crash of this node can be lost on failover; "+
-			"set CHANGELOG_SAVE_MODE = 2 (fsync each change) for a master whose DATA_PATH is on DRBD", orDefault(mode, "0 (the default)"), in.p.config)
+			"set CHANGELOG_SAVE_MODE = 2 (fsync each change) for a master whose DATA_PATH is on DRBD", orDefault(mode, "0 (the default)"), in.p.Config)
 	}
 	md, err := in.m.ReadMetadata()
 	if err != nil {
@@ -325,7 +265,7 @@ func (a *Agent) Start(ctx context.Context, r *ocf.Request) error {
 	switch {
 	case md.Empty():
 		return ocf.Errorf(ocf.ErrGeneric, "no metadata in DATA_PATH %s (a new file system starts from metadata.mfs.empty copied to metadata.mfs)", in.cfg.DataPath)
-	case md.NeedsRecovery() && !in.p.autoRecovery:
+	case md.NeedsRecovery() && !in.p.AutoRecovery:
 		return ocf.Errorf(ocf.ErrGeneric, "metadata.mfs missing after a crash; auto_recovery=false, so recover by hand (%s)", recoverHow(v))
 	case md.NeedsRecovery():
 		r.Log.Warnf("metadata.mfs is missing (crash or unclean failover): recovering from metadata.mfs.back and changelogs with %s", recoverHow(v))
@@ -381,7 +321,7 @@ func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
 	if perr != nil {
 		// config, binary and the rest are still usable.
 		r.Log.Warnf("stop with an unusable parameter (%v): using the defaults for the others", perr)
-		p.killMarginSet = false
+		p.KillMarginSet = false
 	}
 	host, err := mfs.NewHost(a.ProcRoot)
 	if err != nil {
@@ -419,7 +359,7 @@ func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
 		r.Log.Warnf("%s is locked by pid %d (%s), which is not an mfsmaster: leaving it alone", filepath.Join(dataPath, mfs.LockName), st.PID, st.Process.Comm)
 		return nil
 	}
-	margin := p.margin(r.Env.Timeout())
+	margin := p.Margin(r.Env.Timeout())
 	t0 := time.Now()
 	killed, err := host.Terminate(ctx, st.Process, margin, r.Log)
 	if err != nil {

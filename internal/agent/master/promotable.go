@@ -227,7 +227,7 @@ func (a *Agent) startUnpromoted(ctx context.Context, r *ocf.Request) error {
 // with the new master's. Outcomes: the master's version and true; false
 // when no master answers or it does not tell its version.
 func (a *Agent) followMaster(ctx context.Context, r *ocf.Request, pi *pinstance) (uint64, bool) {
-	pctx, cancel := context.WithTimeout(ctx, pi.p.probeTimeout)
+	pctx, cancel := context.WithTimeout(ctx, pi.p.ProbeTimeout)
 	defer cancel()
 	info, err := mfs.Probe(pctx, mfs.Endpoint{Host: pi.mp.masterHost, Port: pi.cfg.Matocl.Port})
 	if err != nil || !info.HasMetaVersion {

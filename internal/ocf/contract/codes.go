@@ -10,6 +10,9 @@ package contract
 import (
 	"errors"
 	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
 )
 
 // ExitCode is an OCF exit status. The values are fixed by the OCF 1.1
@@ -90,4 +93,31 @@ func CodeOf(err error) ExitCode {
 		return oe.Code
 	}
 	return ErrGeneric
+}
+
+// MaxExitReason is how much of an exit reason Pacemaker keeps.
+const MaxExitReason = 128
+
+// FormatExitReason makes msg fit the exit-reason line: one line, at most
+// MaxExitReason bytes, cut on a character boundary.
+func FormatExitReason(msg string) string {
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) <= MaxExitReason {
+		return msg
+	}
+	cut := MaxExitReason
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut]
+}
+
+// WriteExitReason writes msg to w as Pacemaker reads an exit reason: one
+// line after OCF_EXIT_REASON_PREFIX, "ocf-exit-reason:" when unset.
+func (e *Env) WriteExitReason(w io.Writer, msg string) {
+	prefix, ok := e.Get("OCF_EXIT_REASON_PREFIX")
+	if !ok || prefix == "" {
+		prefix = "ocf-exit-reason:"
+	}
+	fmt.Fprintf(w, "%s%s\n", prefix, FormatExitReason(msg))
 }
