@@ -5,7 +5,7 @@
 #   make test       deps, vet, unit tests (-race), fuzz smoke, integration tests with real programs
 #   make lint       gofmt, go vet, staticcheck
 #   make man        man pages in bin/man, from the agents' meta-data and drbd-splitbrain's CLI
-#   make install    DESTDIR=... PREFIX=/usr OCF_ROOT=/usr/lib/ocf MANDIR=$(PREFIX)/share/man
+#   make install    DESTDIR=... PREFIX=/usr OCF_ROOT=/usr/lib/ocf LIBEXECDIR=$(PREFIX)/libexec MANDIR=$(PREFIX)/share/man
 #   make demo       a local Pacemaker managing a real mfsmaster through ocf:mfs:master
 #   make e2e        the two-VM real-DRBD end-to-end suite
 #   make dist       dist/ocf-mfs-VERSION.tar.gz, Go modules vendored: builds without network
@@ -21,15 +21,21 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 PREFIX      ?= /usr
 SBINDIR     ?= $(PREFIX)/sbin
 OCF_ROOT    ?= /usr/lib/ocf
+LIBEXECDIR  ?= $(PREFIX)/libexec
 MANDIR      ?= $(PREFIX)/share/man
 DESTDIR     ?=
 BIN         := bin
-BINARIES    := ocf-mfsmaster ocf-mfsdrbd drbd-splitbrain
+BINARIES    := ocf-mfsmaster ocf-mfsmaster-actions ocf-mfsdrbd drbd-splitbrain
 # Each agent's man page, as PAGE:BINARY; ocf_mfs_master(7) is the name
 # Pacemaker's own agents' pages follow (ocf_heartbeat_IPaddr2(7)).
 AGENT_PAGES := ocf_mfs_master:ocf-mfsmaster ocf_mfs_drbd:ocf-mfsdrbd
 MAN         := $(BIN)/man
-LDFLAGS     := -s -w -X github.com/ocf-mfs/ocf-mfs/internal/version.Version=$(VERSION)
+# ocf:mfs:master's front (resource.d/mfs/master) execs the full agent for
+# every action it does not answer itself; it finds it by this path, relative
+# to its own directory, so that an unpacked package tree works as well.
+ACTIONS_REL := $(shell realpath -m --relative-to=$(OCF_ROOT)/resource.d/mfs $(LIBEXECDIR)/ocf-mfs/ocf-mfsmaster-actions)
+LDFLAGS     := -s -w -X github.com/ocf-mfs/ocf-mfs/internal/version.Version=$(VERSION) \
+               -X github.com/ocf-mfs/ocf-mfs/internal/agent/master/front.ActionsPath=$(ACTIONS_REL)
 GOFLAGS_BUILD ?= -trimpath
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 20s
@@ -112,8 +118,9 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 
 install: build man
-	install -d $(DESTDIR)$(OCF_ROOT)/resource.d/mfs $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(OCF_ROOT)/resource.d/mfs $(DESTDIR)$(LIBEXECDIR)/ocf-mfs $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BIN)/ocf-mfsmaster $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/master
+	install -m 0755 $(BIN)/ocf-mfsmaster-actions $(DESTDIR)$(LIBEXECDIR)/ocf-mfs/ocf-mfsmaster-actions
 	install -m 0755 $(BIN)/ocf-mfsdrbd $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/drbd
 	install -m 0755 $(BIN)/drbd-splitbrain $(DESTDIR)$(SBINDIR)/drbd-splitbrain
 	install -m 0644 $(MAN)/*.7 $(DESTDIR)$(MANDIR)/man7/
@@ -121,6 +128,8 @@ install: build man
 
 uninstall:
 	rm -f $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/master $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/drbd $(DESTDIR)$(SBINDIR)/drbd-splitbrain
+	rm -f $(DESTDIR)$(LIBEXECDIR)/ocf-mfs/ocf-mfsmaster-actions
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/ocf-mfs 2>/dev/null
 	rm -f $(DESTDIR)$(MANDIR)/man7/ocf_mfs_master.7 $(DESTDIR)$(MANDIR)/man7/ocf_mfs_drbd.7 $(DESTDIR)$(MANDIR)/man8/drbd-splitbrain.8
 
 # The main job: a local Pacemaker managing a real mfsmaster through
@@ -178,7 +187,7 @@ rpm: dist
 deb:
 	rm -rf $(DEBSTAGE)
 	$(MAKE) install DESTDIR=$(DEBSTAGE) PREFIX=/usr SBINDIR=/usr/sbin OCF_ROOT=/usr/lib/ocf \
-	  MANDIR=/usr/share/man
+	  LIBEXECDIR=/usr/libexec MANDIR=/usr/share/man
 	@set -euo pipefail; deb=$$(packaging/deb/build.sh '$(DEB_VERSION)' $(DEBSTAGE) dist); \
 	  dpkg-deb --info $$deb; dpkg-deb --contents $$deb; \
 	  if command -v lintian >/dev/null; then lintian --fail-on error,warning --info $$deb; \

@@ -114,16 +114,17 @@ func TestDebInstallsWhereDebianLooks(t *testing.T) {
 	}))
 	doc := "/usr/share/doc/ocf-mfs/"
 	assert.Equal(t, map[string]string{
-		"/usr/lib/ocf/resource.d/mfs/master":       "-rwxr-xr-x",
-		"/usr/lib/ocf/resource.d/mfs/drbd":         "-rwxr-xr-x",
-		"/usr/sbin/drbd-splitbrain":                "-rwxr-xr-x",
-		"/usr/share/man/man7/ocf_mfs_master.7.gz":  "-rw-r--r--",
-		"/usr/share/man/man7/ocf_mfs_drbd.7.gz":    "-rw-r--r--",
-		"/usr/share/man/man8/drbd-splitbrain.8.gz": "-rw-r--r--",
-		doc + "copyright":                          "-rw-r--r--",
-		doc + "changelog.Debian.gz":                "-rw-r--r--",
-		doc + "README.md":                          "-rw-r--r--",
-		"/usr/share/lintian/overrides/ocf-mfs":     "-rw-r--r--",
+		"/usr/lib/ocf/resource.d/mfs/master":         "-rwxr-xr-x",
+		"/usr/lib/ocf/resource.d/mfs/drbd":           "-rwxr-xr-x",
+		"/usr/libexec/ocf-mfs/ocf-mfsmaster-actions": "-rwxr-xr-x",
+		"/usr/sbin/drbd-splitbrain":                  "-rwxr-xr-x",
+		"/usr/share/man/man7/ocf_mfs_master.7.gz":    "-rw-r--r--",
+		"/usr/share/man/man7/ocf_mfs_drbd.7.gz":      "-rw-r--r--",
+		"/usr/share/man/man8/drbd-splitbrain.8.gz":   "-rw-r--r--",
+		doc + "copyright":                            "-rw-r--r--",
+		doc + "changelog.Debian.gz":                  "-rw-r--r--",
+		doc + "README.md":                            "-rw-r--r--",
+		"/usr/share/lintian/overrides/ocf-mfs":       "-rw-r--r--",
 	}, got)
 
 	// Owned by root in the package, whoever built it.

@@ -139,7 +139,9 @@ inside() {
     mkdir "$OCF_DIR/${prov##*/}" && mount --bind -o ro "$prov" "$OCF_DIR/${prov##*/}"
   done
   mkdir "$OCF_DIR/mfs"
-  install -m 0755 "$BIN/ocf-mfsmaster" "$OCF_DIR/mfs/master"
+  # ocf:mfs:master's front execs ocf-mfsmaster-actions from beside its own
+  # executable: a link, not a copy, keeps the two built together.
+  ln -s "$(cd "$BIN" && pwd)/ocf-mfsmaster" "$OCF_DIR/mfs/master"
   [ -x "$BIN/ocf-mfsdrbd" ] && install -m 0755 "$BIN/ocf-mfsdrbd" "$OCF_DIR/mfs/drbd"
   cat >/etc/corosync/corosync.conf <<EOF
 # Written by ocf-mfs test/harness/local.sh inside its own mount namespace
@@ -179,6 +181,7 @@ EOF
 up() {
   [ "$(id -u)" = 0 ] || die "the sandbox needs root (namespaces and mounts)"
   [ -x "$BIN/ocf-mfsmaster" ] || die "no $BIN/ocf-mfsmaster: run make build first"
+  [ -x "$BIN/ocf-mfsmaster-actions" ] || die "no $BIN/ocf-mfsmaster-actions: run make build first"
   if holder >/dev/null; then return 0; fi
   mkdir -p "$STATE"
   rm -f "$HOLDER_FILE"

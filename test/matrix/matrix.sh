@@ -197,6 +197,7 @@ integration() {
     locked pacemaker timeout -k 10 "${MATRIX_SUITE_TIMEOUT:-1500}" \
     "$0" shell "$rel" sh -c 'set -e; d=/tmp/ocf-mfs-pkg; mkdir -p $d
       cp /usr/lib/ocf/resource.d/mfs/master $d/ocf-mfsmaster
+      cp /usr/libexec/ocf-mfs/ocf-mfsmaster-actions $d/ocf-mfsmaster-actions
       cp /usr/lib/ocf/resource.d/mfs/drbd $d/ocf-mfsdrbd
       cp /usr/sbin/drbd-splitbrain $d/drbd-splitbrain
       exec "$0" -test.v -test.count=1 -test.timeout=20m -test.run "^TestPacemakerManagesMfsmaster\$"' "$bin/integration.test"

@@ -12,7 +12,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$root"
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$root/master" ./cmd/ocf-mfsmaster)
+# The front finds its full agent beside itself.
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -o "$root/master" ./cmd/ocf-mfsmaster &&
+	CGO_ENABLED=0 go build -trimpath -o "$root/ocf-mfsmaster-actions" ./cmd/ocf-mfsmaster-actions)
 sed "s|^\tAgentRoot .*|\tAgentRoot $root|" "$here/master" >"$work/master"
 ocft make -d "$work" master
 out=$(ocft test master 2>&1) || true

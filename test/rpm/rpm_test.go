@@ -62,10 +62,13 @@ func TestBinaryRPMContents(t *testing.T) {
 
 	ocf := "/usr/lib/ocf/resource.d/mfs"
 	man, doc, lic := eval(t, "%{_mandir}"), eval(t, "%{_defaultdocdir}"), eval(t, "%{_defaultlicensedir}")
+	libexec := eval(t, "%{_libexecdir}/ocf-mfs")
 	assert.Equal(t, map[string]string{
 		ocf:                                    "drwxr-xr-x ",
 		ocf + "/master":                        "-rwxr-xr-x ",
 		ocf + "/drbd":                          "-rwxr-xr-x ",
+		libexec:                                "drwxr-xr-x ",
+		libexec + "/ocf-mfsmaster-actions":     "-rwxr-xr-x ",
 		eval(t, "%{_sbindir}/drbd-splitbrain"): "-rwxr-xr-x ",
 		man + "/man7/ocf_mfs_master.7":         "-rw-r--r-- d",
 		man + "/man7/ocf_mfs_drbd.7":           "-rw-r--r-- d",

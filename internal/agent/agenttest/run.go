@@ -32,6 +32,15 @@ func (r Result) Reasons() []string {
 // whole environment; extra are KEY, VALUE pairs laid over it, an empty
 // value removing the key.
 func Run(a ocf.Agent, env map[string]string, action string, extra ...string) Result {
+	e := Overlay(env, extra...)
+	var so, se bytes.Buffer
+	code := ocf.Main(a, ocf.Process{Args: []string{a.Metadata().Name, action}, Lookup: ocf.MapLookup(e), Stdout: &so, Stderr: &se})
+	return Result{Code: ocf.ExitCode(code), Stdout: so.String(), Stderr: se.String()}
+}
+
+// Overlay returns a copy of env with extra, KEY, VALUE pairs, laid over it;
+// an empty value removes the key.
+func Overlay(env map[string]string, extra ...string) map[string]string {
 	e := make(map[string]string, len(env))
 	for k, v := range env {
 		e[k] = v
@@ -43,7 +52,5 @@ func Run(a ocf.Agent, env map[string]string, action string, extra ...string) Res
 			e[extra[i]] = extra[i+1]
 		}
 	}
-	var so, se bytes.Buffer
-	code := ocf.Main(a, ocf.Process{Args: []string{a.Metadata().Name, action}, Lookup: ocf.MapLookup(e), Stdout: &so, Stderr: &se})
-	return Result{Code: ocf.ExitCode(code), Stdout: so.String(), Stderr: se.String()}
+	return e
 }
