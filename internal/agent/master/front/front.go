@@ -63,8 +63,11 @@ func (f Front) Run(args []string) int {
 		err = f.Exec(path, args, f.Environ)
 	}
 	// Without the full agent no action can be carried out, and no answer
-	// but "not installed" is true.
-	env.WriteExitReason(f.Stderr, fmt.Sprintf("ocf:mfs:master cannot run its actions: %v", err))
+	// but "not installed" is true. The exit reason keeps 128 bytes; the
+	// whole message, with every path tried, goes to Pacemaker's log.
+	msg := fmt.Sprintf("ocf:mfs:master cannot run its actions: %v", err)
+	fmt.Fprintln(f.Stderr, msg)
+	env.WriteExitReason(f.Stderr, msg)
 	return int(contract.ErrInstalled)
 }
 

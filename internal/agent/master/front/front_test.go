@@ -203,5 +203,7 @@ func TestFrontFindsItsFullAgent(t *testing.T) {
 	code := n.front("OCF_EXIT_REASON_PREFIX", "reason:").Run([]string{"master", "start"})
 	assert.Equal(t, int(contract.ErrInstalled), code)
 	assert.Contains(t, n.stderr.String(), "reason:ocf:mfs:master cannot run its actions: no executable "+ActionsName)
+	assert.Contains(t, n.stderr.String(), filepath.Dir(installed)+"/"+ActionsName+"\n",
+		"the whole message, past the exit reason's 128 bytes, names the last path tried")
 	assert.Empty(t, n.execs, "nothing run")
 }
