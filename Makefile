@@ -129,7 +129,7 @@ install: build man
 uninstall:
 	rm -f $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/master $(DESTDIR)$(OCF_ROOT)/resource.d/mfs/drbd $(DESTDIR)$(SBINDIR)/drbd-splitbrain
 	rm -f $(DESTDIR)$(LIBEXECDIR)/ocf-mfs/ocf-mfsmaster-actions
-	-rmdir $(DESTDIR)$(LIBEXECDIR)/ocf-mfs 2>/dev/null
+	rmdir $(DESTDIR)$(LIBEXECDIR)/ocf-mfs 2>/dev/null || true
 	rm -f $(DESTDIR)$(MANDIR)/man7/ocf_mfs_master.7 $(DESTDIR)$(MANDIR)/man7/ocf_mfs_drbd.7 $(DESTDIR)$(MANDIR)/man8/drbd-splitbrain.8
 
 # The main job: a local Pacemaker managing a real mfsmaster through
