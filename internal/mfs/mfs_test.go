@@ -95,7 +95,3 @@ func TestDataPathProblem(t *testing.T) {
 		assert.Contains(t, DataPathProblem(dir, 4242, 4242), "not writable by uid 4242", "mfsmaster runs as WORKING_USER")
 	}
 }
-
-// Finding 4: the agent reads the configuration as mfsmaster's cfg.c does,
-
-// on a synthetic file of the odd forms (testdata/odd-forms.cfg).

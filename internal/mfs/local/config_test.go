@@ -92,6 +92,8 @@ func TestHostProcessAndListening(t *testing.T) {
 	assert.False(t, ok)
 }
 
+// Finding 4: the agent reads the configuration as mfsmaster's cfg.c does,
+// on a synthetic file of the odd forms (testdata/odd-forms.cfg).
 func TestFinding4ConfigReaderAgreesWithMfsmaster(t *testing.T) {
 	f, err := os.Open("testdata/odd-forms.cfg")
 	require.NoError(t, err)
