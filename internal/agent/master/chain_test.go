@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ocf-mfs/ocf-mfs/internal/agent/master/core"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,7 +14,7 @@ import (
 // the dispatcher can tell a missing file or a passed deadline from any
 // other failure; with %v the chain ended at the agent's message.
 func TestConfigErrorKeepsItsCause(t *testing.T) {
-	in := &instance{p: params{Config: filepath.Join(t.TempDir(), "missing.cfg")}}
+	in := &instance{p: core.Params{Config: filepath.Join(t.TempDir(), "missing.cfg")}}
 	New().readConfig(in)
 	require.Error(t, in.cfgErr)
 	assert.ErrorIs(t, in.cfgErr, fs.ErrNotExist)

@@ -45,14 +45,10 @@ func New() *Agent {
 	return &Agent{Runner: runner.Exec{}, ProcRoot: "/proc", LookPath: exec.LookPath, Poll: 200 * time.Millisecond}
 }
 
-type params = core.Params
-
-func readParams(env *ocf.Env) (params, error) { return core.ReadParams(env) }
-
 // instance is one request's view: parameters, the parsed configuration
 // (nil when it cannot be read) and the domain client.
 type instance struct {
-	p      params
+	p      core.Params
 	cfg    *mfs.Config
 	cfgErr error // why cfg is nil
 	m      *mfs.Master
@@ -60,7 +56,7 @@ type instance struct {
 }
 
 func (a *Agent) instance(r *ocf.Request) (*instance, error) {
-	p, err := readParams(r.Env)
+	p, err := core.ReadParams(r.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +82,7 @@ func (a *Agent) readConfig(in *instance) {
 	}
 }
 
-func (a *Agent) master(host *mfs.Host, p params, cfg *mfs.Config) *mfs.Master {
+func (a *Agent) master(host *mfs.Host, p core.Params, cfg *mfs.Config) *mfs.Master {
 	m := &mfs.Master{Runner: a.Runner, Host: host, Binary: p.Binary, Config: p.Config, Cfg: cfg, Name: a.MasterName}
 	if filepath.IsAbs(p.Binary) {
 		// A MooseFS installed under its own prefix has mfsmetarestore
@@ -317,7 +313,7 @@ func recoverHow(v mfs.Version) string {
 // DATA_PATH of this resource's last start. Without either it stops nothing
 // and says so.
 func (a *Agent) Stop(ctx context.Context, r *ocf.Request) error {
-	p, perr := readParams(r.Env)
+	p, perr := core.ReadParams(r.Env)
 	if perr != nil {
 		// config, binary and the rest are still usable.
 		r.Log.Warnf("stop with an unusable parameter (%v): using the defaults for the others", perr)
